@@ -1,0 +1,106 @@
+//! A read-only view of the host: ids, capability sets, rlimits and files
+//! (/etc/passwd, /proc, /sys), read through an injectable root so resolution
+//! and checks are tested against fixture trees without root. Reads are lazy:
+//! start-up pays only for what the plan asks about. Changes nothing.
+use crate::caps::CapSet;
+use crate::rlimits::{Limit, Resource};
+use crate::sys::{self, CapState};
+use crate::users::FileText;
+use std::cell::OnceCell;
+use std::path::PathBuf;
+
+pub struct Host {
+    /// "/" for the live host; a fixture directory in tests.
+    pub root: PathBuf,
+    pub uid: u32,
+    pub euid: u32,
+    pub gid: u32,
+    pub pid: i32,
+    caps: OnceCell<CapState>,
+    limits: OnceCell<Vec<(Resource, Limit)>>,
+}
+
+impl Host {
+    pub fn live() -> Host {
+        let (uid, euid, _) = sys::getresuid();
+        let (gid, _, _) = sys::getresgid();
+        Host {
+            root: PathBuf::from("/"),
+            uid,
+            euid,
+            gid,
+            pid: sys::getpid(),
+            caps: OnceCell::new(),
+            limits: OnceCell::new(),
+        }
+    }
+
+    /// A fixture host: files under `root`, the given ids, capabilities and limits.
+    pub fn fixture(
+        root: impl Into<PathBuf>,
+        uid: u32,
+        caps: CapState,
+        limits: Vec<(Resource, Limit)>,
+    ) -> Host {
+        let h = Host {
+            root: root.into(),
+            uid,
+            euid: uid,
+            gid: uid,
+            pid: 1000,
+            caps: OnceCell::new(),
+            limits: OnceCell::new(),
+        };
+        let _ = h.caps.set(caps);
+        let _ = h.limits.set(limits);
+        h
+    }
+
+    pub fn caps(&self) -> &CapState {
+        self.caps.get_or_init(sys::cap_state)
+    }
+
+    pub fn effective(&self) -> CapSet {
+        self.caps().effective
+    }
+
+    pub fn limit(&self, r: Resource) -> Limit {
+        let all = self.limits.get_or_init(|| {
+            Resource::all()
+                .filter_map(|r| sys::getrlimit(r).ok().map(|l| (r, l)))
+                .collect()
+        });
+        all.iter()
+            .find(|(x, _)| *x == r)
+            .map(|(_, l)| *l)
+            .unwrap_or(Limit { soft: 0, hard: 0 })
+    }
+
+    /// Reads a file below the root (`path` is absolute, as on the host).
+    pub fn read(&self, path: &str) -> FileText {
+        let p = self.root.join(path.trim_start_matches('/'));
+        std::fs::read(&p)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .map_err(|e| e.to_string().to_lowercase())
+    }
+
+    /// A /proc/sys value as a number (first field).
+    pub fn sysctl_u64(&self, key: &str) -> Option<u64> {
+        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        self.read(&path)
+            .ok()?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    }
+
+    /// Whether this process is in a user namespace other than the initial
+    /// one: there, no capability can raise a hard rlimit (setrlimit checks
+    /// CAP_SYS_RESOURCE in the initial namespace).
+    pub fn in_user_namespace(&self) -> Option<bool> {
+        let map = self.read("/proc/self/uid_map").ok()?;
+        let f: Vec<&str> = map.split_whitespace().collect();
+        Some(f != ["0", "0", "4294967295"])
+    }
+}

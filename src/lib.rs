@@ -1,0 +1,93 @@
+//! lockdrop: a container entrypoint that raises resource limits, verifies
+//! capabilities, checks kernel tunables, drops to the target user without PAM,
+//! keeps only the capabilities asked for, then execs the command or supervises
+//! it as PID 1.
+//!
+//! The data flows one way: parse → resolve → check → apply → run. The modules
+//! are listed in that order; `run` below is the table of contents.
+
+// parse
+pub mod cli;
+#[cfg_attr(not(feature = "yaml"), allow(dead_code))]
+pub mod config;
+pub mod profiles;
+// resolve (pure, over a read-only host view)
+pub mod caps;
+pub mod host;
+pub mod plan;
+pub mod rlimits;
+pub mod signals;
+pub mod sysctl;
+pub mod users;
+// check
+pub mod check;
+pub mod doctor;
+// apply
+pub mod privileges;
+// run
+pub mod exec;
+pub mod supervise;
+// support
+pub mod error;
+pub mod msg;
+pub mod sys;
+
+use error::Result;
+use std::ffi::OsString;
+
+/// The whole program: returns the exit code to use, or the error to print.
+pub fn run(args: Vec<OsString>) -> Result<i32> {
+    // A set-uid or set-capable lockdrop would hand any caller root's powers.
+    privileges::refuse_setid()?;
+
+    // parse: defaults < profile < file < environment < flags
+    let flags = cli::parse_args(args)?;
+    if flags.help {
+        msg::stdout(&cli::help_text());
+        return Ok(0);
+    }
+    if flags.version {
+        msg::stdout(concat!("lockdrop ", env!("CARGO_PKG_VERSION"), "\n"));
+        return Ok(0);
+    }
+    let env = cli::parse_env(&|k| std::env::var(k).ok())?;
+    let opts = config::layered(env, flags)?;
+    msg::set_level(opts.verbose.unwrap_or(0), opts.quiet.unwrap_or(false));
+    if opts.profile.as_deref() == Some("list") {
+        msg::stdout(&profiles::list_text());
+        return Ok(0);
+    }
+
+    let host = host::Host::live();
+    if opts.doctor {
+        return doctor::run(&host, opts.json);
+    }
+
+    // resolve → check
+    let plan = plan::resolve(&opts, &host)?;
+    let findings = check::check(&plan, &host);
+    if opts.check {
+        return Ok(check::report(&plan, &findings, opts.json));
+    }
+    check::enforce(&findings)?;
+
+    // apply → run
+    match plan.mode {
+        cli::Mode::Exec => {
+            privileges::apply(&plan, &host)?;
+            Err(exec::exec(&plan.command))
+        }
+        cli::Mode::Supervise => {
+            // Signals are blocked before anything changes so none that arrive
+            // during start-up is lost: they are forwarded once the child exists.
+            let saved = supervise::prepare(&plan)?;
+            privileges::apply(&plan, &host)?;
+            supervise::run(&plan, saved)
+        }
+    }
+}
+
+/// Prints an error once, the way every lockdrop error looks.
+pub fn report(e: &error::Error) {
+    msg::error(&e.to_string());
+}

@@ -1,0 +1,533 @@
+//! Resolution: `Options` (strings) + a read-only `Host` → an immutable
+//! `Plan` with numeric ids, typed limits, capability sets, the memlock
+//! strategy and the command. Pure over the host view: invalid *input* is an
+//! error here; missing *privilege* is not (it becomes a finding in `check`,
+//! so `--check` can print the whole plan).
+use crate::caps::{self, CapSet};
+use crate::cli::{Mode, Options};
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::profiles::{self, Profile};
+use crate::rlimits::{self, Limit, Resource};
+use crate::supervise;
+use crate::sysctl::{self, Policy, Requirement};
+use crate::users::{self, Target};
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
+/// How `--memlock` is met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The soft limit already allows it.
+    Already,
+    /// Raise the soft limit up to the existing hard limit (no privilege).
+    SoftRaise,
+    /// Raise the hard limit too (needs CAP_SYS_RESOURCE, outside a user namespace).
+    HardRaise,
+    /// Keep CAP_IPC_LOCK as an ambient capability: mlock(2) then ignores RLIMIT_MEMLOCK.
+    Ambient,
+    /// The command runs as root with CAP_IPC_LOCK, which ignores RLIMIT_MEMLOCK.
+    Root,
+    /// No way: `check` reports it with the fixes.
+    Impossible,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    Auto,
+    Rlimit,
+    Ambient,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Memlock {
+    pub want: u64,
+    pub strategy: Strategy,
+    pub via: Via,
+    pub current: Limit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitChange {
+    pub resource: Resource,
+    pub current: Limit,
+    pub desired: Limit,
+}
+
+impl LimitChange {
+    pub fn raises_hard(&self) -> bool {
+        self.desired.hard > self.current.hard
+    }
+}
+
+/// The command to run: argv and the environment it gets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    pub argv: Vec<CString>,
+    pub env: Vec<CString>,
+}
+
+impl Command {
+    pub fn name(&self) -> String {
+        self.argv
+            .first()
+            .map(|a| a.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+    /// PATH as the command will see it.
+    pub fn path_var(&self) -> Option<&[u8]> {
+        self.env
+            .iter()
+            .find_map(|e| e.as_bytes().strip_prefix(b"PATH="))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub mode: Mode,
+    /// Who the command runs as; None: as lockdrop was started.
+    pub target: Option<Target>,
+    /// Whether ids and groups change (false for a same-user spec as non-root).
+    pub switch: bool,
+    pub limits: Vec<LimitChange>,
+    pub memlock: Option<Memlock>,
+    pub require: CapSet,
+    /// Capabilities the command keeps as ambient (asked, plus IPC_LOCK for Via::Ambient).
+    pub ambient: CapSet,
+    pub no_new_privs: bool,
+    pub workdir: Option<CString>,
+    pub command: Command,
+    pub supervise: supervise::Settings,
+    pub sysctls: Vec<Requirement>,
+    pub sysctl_policy: Policy,
+    pub profile: Option<&'static Profile>,
+    pub pid1: bool,
+}
+
+impl Plan {
+    /// The uid the command ends up with.
+    pub fn final_uid(&self, host: &Host) -> u32 {
+        self.target
+            .as_ref()
+            .filter(|_| self.switch)
+            .map(|t| t.uid)
+            .unwrap_or(host.euid)
+    }
+    /// Capabilities lockdrop must hold to carry the plan out, each with why.
+    pub fn needs(&self) -> Vec<(caps::Cap, String)> {
+        let mut v = Vec::new();
+        if self.switch {
+            v.push((
+                caps::SETGID,
+                "to set the groups and gid of the target user".into(),
+            ));
+            v.push((caps::SETUID, "to switch to the target uid".into()));
+        }
+        for l in self.limits.iter().filter(|l| l.raises_hard()) {
+            v.push((
+                caps::SYS_RESOURCE,
+                format!(
+                    "to raise the hard limit of RLIMIT_{} from {} to {}",
+                    l.resource.name().to_ascii_uppercase(),
+                    rlimits::fmt_value(l.current.hard),
+                    rlimits::fmt_value(l.desired.hard)
+                ),
+            ));
+        }
+        v
+    }
+}
+
+fn to_cstring(what: &str, s: &[u8]) -> Result<CString> {
+    CString::new(s.to_vec()).map_err(|_| Error::Usage(format!("{} contains a NUL byte", what)))
+}
+
+fn strategy(s: Option<&str>) -> Result<Strategy> {
+    match s.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("auto") => Ok(Strategy::Auto),
+        Some("rlimit") => Ok(Strategy::Rlimit),
+        Some("ambient") => Ok(Strategy::Ambient),
+        Some(_) => Err(Error::Usage(format!(
+            "invalid --memlock-via {:?}: use auto, rlimit or ambient",
+            s.unwrap_or_default()
+        ))),
+    }
+}
+
+/// Picks how `want` bytes become lockable for a command that runs as `final_uid`.
+pub fn memlock_via(
+    want: u64,
+    strategy: Strategy,
+    current: Limit,
+    final_uid: u32,
+    host: &Host,
+) -> Via {
+    let c = host.caps();
+    let ipc_lock_keepable = c.permitted.has(caps::IPC_LOCK) && c.bounding.has(caps::IPC_LOCK);
+    let can_raise_hard =
+        host.effective().has(caps::SYS_RESOURCE) && host.in_user_namespace() != Some(true);
+    let rlimit_via = if current.soft >= want {
+        Via::Already
+    } else if current.hard >= want {
+        Via::SoftRaise
+    } else if can_raise_hard {
+        Via::HardRaise
+    } else {
+        Via::Impossible
+    };
+    match strategy {
+        Strategy::Rlimit => rlimit_via,
+        Strategy::Ambient if final_uid == 0 => {
+            if ipc_lock_keepable {
+                Via::Root
+            } else {
+                Via::Impossible
+            }
+        }
+        Strategy::Ambient => {
+            if ipc_lock_keepable {
+                Via::Ambient
+            } else {
+                Via::Impossible
+            }
+        }
+        Strategy::Auto => {
+            if rlimit_via != Via::Impossible {
+                rlimit_via
+            } else if final_uid == 0 && ipc_lock_keepable {
+                Via::Root
+            } else if ipc_lock_keepable {
+                Via::Ambient
+            } else {
+                Via::Impossible
+            }
+        }
+    }
+}
+
+pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
+    let pid1 = host.pid == 1;
+    let mode = o
+        .mode
+        .unwrap_or(if pid1 { Mode::Supervise } else { Mode::Exec });
+
+    // Who.
+    let target = match (&o.user, &o.groups) {
+        (Some(spec), _) => Some(users::resolve(
+            &users::parse_spec(spec)?,
+            o.groups.as_deref(),
+            &host.read("/etc/passwd"),
+            &host.read("/etc/group"),
+        )?),
+        (None, Some(groups)) => {
+            // --groups alone: the current user with other supplementary groups.
+            let spec = users::UserSpec {
+                user: users::Who::Id(host.euid),
+                group: Some(users::Who::Id(host.gid)),
+            };
+            Some(users::resolve(
+                &spec,
+                Some(groups),
+                &host.read("/etc/passwd"),
+                &host.read("/etc/group"),
+            )?)
+        }
+        (None, None) => None,
+    };
+    // As non-root, a spec naming who we already are is a no-op, not an error.
+    let switch = match &target {
+        None => false,
+        Some(t) => host.euid == 0 || t.uid != host.euid || t.gid != host.gid,
+    };
+    let final_uid = target
+        .as_ref()
+        .filter(|_| switch)
+        .map(|t| t.uid)
+        .unwrap_or(host.euid);
+
+    // Limits. A later spec for the same resource replaces an earlier one
+    // (profile < file < flags arrive in that order after overlay).
+    let mut limits: Vec<LimitChange> = Vec::new();
+    for s in &o.rlimits {
+        let spec = rlimits::parse_spec(s)?;
+        let current = host.limit(spec.resource);
+        let change = LimitChange {
+            resource: spec.resource,
+            current,
+            desired: spec.target(current),
+        };
+        limits.retain(|l| l.resource != spec.resource);
+        limits.push(change);
+    }
+
+    // Memlock requirement.
+    let strategy = strategy(o.memlock_via.as_deref())?;
+    let explicit_memlock_rlimit = limits.iter().any(|l| l.resource == rlimits::MEMLOCK);
+    let memlock = match &o.memlock {
+        Some(v) if !explicit_memlock_rlimit => {
+            let want = rlimits::parse_value(v)?;
+            let current = host.limit(rlimits::MEMLOCK);
+            let via = memlock_via(want, strategy, current, final_uid, host);
+            match via {
+                Via::SoftRaise | Via::HardRaise => limits.push(LimitChange {
+                    resource: rlimits::MEMLOCK,
+                    current,
+                    desired: Limit {
+                        soft: want,
+                        hard: if want > current.hard {
+                            want
+                        } else {
+                            current.hard
+                        },
+                    },
+                }),
+                // The rlimit is ignored with CAP_IPC_LOCK, but programs that
+                // print or check it (Elasticsearch logs it) see the most we can give.
+                Via::Ambient | Via::Root if current.soft < current.hard => {
+                    limits.push(LimitChange {
+                        resource: rlimits::MEMLOCK,
+                        current,
+                        desired: Limit {
+                            soft: current.hard,
+                            hard: current.hard,
+                        },
+                    })
+                }
+                _ => {}
+            }
+            Some(Memlock {
+                want,
+                strategy,
+                via,
+                current,
+            })
+        }
+        _ => None,
+    };
+
+    let require = caps::CapSet::from_list(&o.require_caps)?;
+    let mut ambient = caps::CapSet::from_list(&o.ambient_caps)?;
+    if memlock.as_ref().map(|m| m.via) == Some(Via::Ambient) {
+        ambient = ambient.with(caps::IPC_LOCK);
+    }
+
+    let sysctls = o
+        .sysctls
+        .iter()
+        .map(|s| sysctl::parse(s))
+        .collect::<Result<Vec<_>>>()?;
+    let sysctl_policy = o
+        .sysctl_policy
+        .as_deref()
+        .map(sysctl::parse_policy)
+        .transpose()?
+        .unwrap_or(Policy::Error);
+    let profile = match o.profile.as_deref() {
+        None | Some("list") => None,
+        Some(n) => Some(
+            profiles::find(n).ok_or_else(|| Error::Usage(format!("unknown profile {:?}", n)))?,
+        ),
+    };
+
+    // The command and its environment.
+    if o.command.is_empty() {
+        return Err(Error::Usage(
+            "no command given: write it after the options, e.g. lockdrop --user app -- /usr/bin/app (or command: in the config file)".into(),
+        ));
+    }
+    let argv = o
+        .command
+        .iter()
+        .map(|a| to_cstring("an argument of the command", a.as_bytes()))
+        .collect::<Result<Vec<_>>>()?;
+    let mut env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    if let Some(t) = target.as_ref().filter(|_| switch) {
+        let mut set = |k: &str, v: Option<&str>| {
+            env.retain(|(ek, _)| ek != k);
+            if let Some(v) = v {
+                env.push((k.into(), v.into()));
+            }
+        };
+        set("HOME", Some(&t.home));
+        set("USER", t.name.as_deref());
+        set("LOGNAME", t.name.as_deref());
+    }
+    let env = env
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let mut b = k.into_vec();
+            b.push(b'=');
+            b.extend(v.into_vec());
+            CString::new(b).ok()
+        })
+        .collect();
+    let workdir = o
+        .workdir
+        .as_deref()
+        .map(|w| to_cstring("--workdir", w.as_bytes()))
+        .transpose()?;
+
+    Ok(Plan {
+        mode,
+        target,
+        switch,
+        limits,
+        memlock,
+        require,
+        ambient,
+        no_new_privs: o.no_new_privs.unwrap_or(false),
+        workdir,
+        command: Command { argv, env },
+        supervise: supervise::settings(o)?,
+        sysctls,
+        sysctl_policy,
+        profile,
+        pid1,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rlimits::INFINITY;
+    use crate::sys::CapState;
+
+    const FULL_NO_RESOURCE: u64 = 0x1fffeffffff; // this machine: all but CAP_SYS_RESOURCE
+
+    pub fn fixture(uid: u32, eff: u64, memlock: Limit) -> Host {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("lockdrop-plan-{}-{}", std::process::id(), n));
+        std::fs::create_dir_all(dir.join("etc")).unwrap();
+        std::fs::write(
+            dir.join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\nes:x:1000:1000::/home/es:/bin/sh\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("etc/group"),
+            "root:x:0:\nes:x:1000:\nwheel:x:10:es\n",
+        )
+        .unwrap();
+        let caps = CapState {
+            effective: CapSet(eff),
+            permitted: CapSet(eff),
+            inheritable: CapSet(0),
+            bounding: CapSet(eff),
+            ambient: CapSet(0),
+        };
+        Host::fixture(
+            dir,
+            uid,
+            caps,
+            vec![
+                (rlimits::MEMLOCK, memlock),
+                (
+                    rlimits::NOFILE,
+                    Limit {
+                        soft: 1024,
+                        hard: 524288,
+                    },
+                ),
+            ],
+        )
+    }
+
+    fn opts(user: &str, memlock: &str, via: Option<&str>) -> Options {
+        Options {
+            user: Some(user.into()),
+            memlock: Some(memlock.into()),
+            memlock_via: via.map(String::from),
+            command: vec!["/bin/true".into()],
+            ..Options::default()
+        }
+    }
+
+    const MIB8: Limit = Limit {
+        soft: 8 << 20,
+        hard: 8 << 20,
+    };
+
+    #[test]
+    fn default_container_takes_ambient_path() {
+        let h = fixture(0, FULL_NO_RESOURCE, MIB8);
+        let p = resolve(&opts("es", "unlimited", None), &h).unwrap();
+        assert_eq!(p.memlock.as_ref().unwrap().via, Via::Ambient);
+        assert!(p.ambient.has(caps::IPC_LOCK));
+        assert!(p.switch);
+        assert_eq!(p.target.as_ref().unwrap().groups, vec![1000, 10]);
+        assert!(p
+            .command
+            .env
+            .iter()
+            .any(|e| e.as_bytes() == b"HOME=/home/es"));
+    }
+
+    #[test]
+    fn rlimit_strategy_without_sys_resource_is_impossible() {
+        let h = fixture(0, FULL_NO_RESOURCE, MIB8);
+        let p = resolve(&opts("es", "unlimited", Some("rlimit")), &h).unwrap();
+        assert_eq!(p.memlock.unwrap().via, Via::Impossible);
+    }
+
+    #[test]
+    fn sys_resource_raises_hard() {
+        let h = fixture(0, FULL_NO_RESOURCE | (1 << 24), MIB8);
+        let p = resolve(&opts("es", "unlimited", None), &h).unwrap();
+        assert_eq!(p.memlock.as_ref().unwrap().via, Via::HardRaise);
+        let l = p
+            .limits
+            .iter()
+            .find(|l| l.resource == rlimits::MEMLOCK)
+            .unwrap();
+        assert_eq!(
+            l.desired,
+            Limit {
+                soft: INFINITY,
+                hard: INFINITY
+            }
+        );
+        assert!(p.needs().iter().any(|(c, _)| *c == caps::SYS_RESOURCE));
+    }
+
+    #[test]
+    fn within_hard_is_a_soft_raise() {
+        let h = fixture(
+            0,
+            0,
+            Limit {
+                soft: 64 << 10,
+                hard: INFINITY,
+            },
+        );
+        let p = resolve(&opts("es", "64M", None), &h).unwrap();
+        assert_eq!(p.memlock.unwrap().via, Via::SoftRaise);
+    }
+
+    #[test]
+    fn nothing_available_is_impossible() {
+        let h = fixture(0, 0xc0, MIB8); // SETUID+SETGID only
+        let p = resolve(&opts("es", "unlimited", None), &h).unwrap();
+        assert_eq!(p.memlock.unwrap().via, Via::Impossible);
+    }
+
+    #[test]
+    fn non_root_same_user_is_noop() {
+        let h = fixture(1000, 0, MIB8);
+        let p = resolve(&opts("es", "1M", None), &h).unwrap();
+        assert!(!p.switch);
+        let p = resolve(&opts("root", "1M", None), &h).unwrap();
+        assert!(p.switch);
+    }
+
+    #[test]
+    fn no_command_is_an_error() {
+        let h = fixture(0, 0, MIB8);
+        let mut o = opts("es", "1M", None);
+        o.command.clear();
+        assert!(resolve(&o, &h)
+            .unwrap_err()
+            .to_string()
+            .contains("no command"));
+    }
+}

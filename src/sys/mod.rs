@@ -1,0 +1,330 @@
+//! The thin syscall layer: every `unsafe` and every raw syscall of lockdrop
+//! lives under `sys/`. Functions here do one syscall each (or one documented
+//! sequence), return `Result<_, i32>` with the errno, and hold no policy.
+//! nix gives typed wrappers where it has them; capget/capset, the ambient and
+//! bounding prctls and securebits are not in nix and go through libc.
+use crate::caps::{Cap, CapSet};
+use crate::rlimits::{Limit, Resource};
+
+pub mod signal;
+
+pub type SysResult<T> = std::result::Result<T, i32>;
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+fn check(r: libc::c_int) -> SysResult<libc::c_int> {
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(r)
+    }
+}
+
+/// Test double: with the `fault-injection` feature, `LOCKDROP_FAULT=step`
+/// makes that step fail with EPERM so tests can prove nothing runs after a
+/// failed step. Compiled out of normal builds.
+#[cfg(feature = "fault-injection")]
+pub fn inject(step: &str) -> SysResult<()> {
+    match std::env::var("LOCKDROP_FAULT") {
+        Ok(v) if v.split(',').any(|s| s == step) => Err(libc::EPERM),
+        _ => Ok(()),
+    }
+}
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub fn inject(_step: &str) -> SysResult<()> {
+    Ok(())
+}
+
+/// The five capability sets of this process.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CapState {
+    pub effective: CapSet,
+    pub permitted: CapSet,
+    pub inheritable: CapSet,
+    pub bounding: CapSet,
+    pub ambient: CapSet,
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+const CAP_V3: u32 = 0x2008_0522;
+const CAP_LAST_POSSIBLE: u8 = 63;
+
+fn last_cap() -> u8 {
+    // The kernel's highest capability: probing PR_CAPBSET_READ until EINVAL
+    // avoids reading /proc/sys/kernel/cap_last_cap (absent in some sandboxes).
+    let mut n = 0u8;
+    while n < CAP_LAST_POSSIBLE {
+        // SAFETY: PR_CAPBSET_READ takes an integer and no pointers.
+        if unsafe { libc::prctl(libc::PR_CAPBSET_READ, (n + 1) as libc::c_ulong, 0, 0, 0) } < 0 {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
+
+pub fn cap_state() -> CapState {
+    let mut hdr = CapHeader {
+        version: CAP_V3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: header and a 2-element data array are what capget v3 expects.
+    unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            &mut hdr as *mut CapHeader,
+            data.as_mut_ptr(),
+        )
+    };
+    let join = |f: fn(&CapData) -> u32| CapSet(f(&data[0]) as u64 | ((f(&data[1]) as u64) << 32));
+    let last = last_cap();
+    let mut bounding = CapSet::EMPTY;
+    let mut ambient = CapSet::EMPTY;
+    for i in 0..=last {
+        // SAFETY: both prctls take integers only.
+        if unsafe { libc::prctl(libc::PR_CAPBSET_READ, i as libc::c_ulong, 0, 0, 0) } == 1 {
+            bounding = bounding.with(Cap(i));
+        }
+        // SAFETY: as above.
+        if unsafe {
+            libc::prctl(
+                libc::PR_CAP_AMBIENT,
+                libc::PR_CAP_AMBIENT_IS_SET as libc::c_ulong,
+                i as libc::c_ulong,
+                0,
+                0,
+            )
+        } == 1
+        {
+            ambient = ambient.with(Cap(i));
+        }
+    }
+    CapState {
+        effective: join(|d| d.effective),
+        permitted: join(|d| d.permitted),
+        inheritable: join(|d| d.inheritable),
+        bounding,
+        ambient,
+    }
+}
+
+/// Sets effective, permitted and inheritable in one capset call: atomic, so
+/// the order problems of one-set-at-a-time APIs (EPERM when permitted shrinks
+/// below effective) cannot happen.
+pub fn capset(effective: CapSet, permitted: CapSet, inheritable: CapSet) -> SysResult<()> {
+    inject("capset")?;
+    let mut hdr = CapHeader {
+        version: CAP_V3,
+        pid: 0,
+    };
+    let lo = |s: CapSet| s.0 as u32;
+    let hi = |s: CapSet| (s.0 >> 32) as u32;
+    let data = [
+        CapData {
+            effective: lo(effective),
+            permitted: lo(permitted),
+            inheritable: lo(inheritable),
+        },
+        CapData {
+            effective: hi(effective),
+            permitted: hi(permitted),
+            inheritable: hi(inheritable),
+        },
+    ];
+    // SAFETY: valid v3 header and 2-element data array.
+    check(unsafe {
+        libc::syscall(libc::SYS_capset, &mut hdr as *mut CapHeader, data.as_ptr()) as libc::c_int
+    })
+    .map(drop)
+}
+
+pub fn ambient_raise(c: Cap) -> SysResult<()> {
+    inject("ambient")?;
+    // SAFETY: integer-only prctl.
+    check(unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
+            c.0 as libc::c_ulong,
+            0,
+            0,
+        )
+    })
+    .map(drop)
+}
+
+pub fn ambient_clear_all() -> SysResult<()> {
+    // SAFETY: integer-only prctl.
+    check(unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
+            0,
+            0,
+            0,
+        )
+    })
+    .map(drop)
+}
+
+/// PR_SET_KEEPCAPS: keep the permitted set across the switch away from uid 0
+/// (capabilities(7), "Effect of user ID changes"); cleared again after.
+pub fn set_keepcaps(on: bool) -> SysResult<()> {
+    inject("keepcaps")?;
+    // SAFETY: integer-only prctl.
+    check(unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, on as libc::c_ulong, 0, 0, 0) }).map(drop)
+}
+
+pub fn set_no_new_privs() -> SysResult<()> {
+    inject("no_new_privs")?;
+    // SAFETY: integer-only prctl.
+    check(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }).map(drop)
+}
+
+pub fn no_new_privs() -> bool {
+    // SAFETY: integer-only prctl.
+    unsafe { libc::prctl(libc::PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 }
+}
+
+pub fn set_dumpable(on: bool) -> SysResult<()> {
+    // SAFETY: integer-only prctl.
+    check(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, on as libc::c_ulong, 0, 0, 0) }).map(drop)
+}
+
+pub fn set_child_subreaper() -> SysResult<()> {
+    inject("subreaper")?;
+    // SAFETY: integer-only prctl.
+    check(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }).map(drop)
+}
+
+pub fn set_pdeathsig(sig: i32) -> SysResult<()> {
+    inject("pdeathsig")?;
+    // SAFETY: integer-only prctl.
+    check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) }).map(drop)
+}
+
+pub fn getrlimit(r: Resource) -> SysResult<Limit> {
+    let mut l = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: l is a valid out-pointer.
+    check(unsafe { libc::getrlimit(r.0 as _, &mut l) })?;
+    Ok(Limit {
+        soft: l.rlim_cur as u64,
+        hard: l.rlim_max as u64,
+    })
+}
+
+pub fn setrlimit(r: Resource, lim: Limit) -> SysResult<()> {
+    inject("setrlimit")?;
+    let l = libc::rlimit {
+        rlim_cur: lim.soft as _,
+        rlim_max: lim.hard as _,
+    };
+    // SAFETY: l is a valid in-pointer.
+    check(unsafe { libc::setrlimit(r.0 as _, &l) }).map(drop)
+}
+
+pub fn setgroups(groups: &[u32]) -> SysResult<()> {
+    inject("setgroups")?;
+    // The raw syscall, not libc's: musl and glibc broadcast setgroups to all
+    // threads; lockdrop is single-threaded, and the raw call is one syscall.
+    // SAFETY: pointer and length describe `groups`.
+    check(unsafe {
+        libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) as libc::c_int
+    })
+    .map(drop)
+}
+
+pub fn setresgid(g: u32) -> SysResult<()> {
+    inject("setresgid")?;
+    // SAFETY: integer-only syscall.
+    check(unsafe { libc::syscall(libc::SYS_setresgid, g, g, g) as libc::c_int }).map(drop)
+}
+
+pub fn setresuid(u: u32) -> SysResult<()> {
+    inject("setresuid")?;
+    // SAFETY: integer-only syscall.
+    check(unsafe { libc::syscall(libc::SYS_setresuid, u, u, u) as libc::c_int }).map(drop)
+}
+
+/// (real, effective, saved) uids.
+pub fn getresuid() -> (u32, u32, u32) {
+    let (mut r, mut e, mut s) = (0, 0, 0);
+    // SAFETY: three valid out-pointers.
+    unsafe { libc::getresuid(&mut r, &mut e, &mut s) };
+    (r, e, s)
+}
+
+pub fn getresgid() -> (u32, u32, u32) {
+    let (mut r, mut e, mut s) = (0, 0, 0);
+    // SAFETY: three valid out-pointers.
+    unsafe { libc::getresgid(&mut r, &mut e, &mut s) };
+    (r, e, s)
+}
+
+pub fn getgroups() -> Vec<u32> {
+    let mut v = vec![0u32; 65536];
+    // SAFETY: buffer of v.len() gids.
+    let n = unsafe { libc::getgroups(v.len() as libc::c_int, v.as_mut_ptr()) };
+    v.truncate(n.max(0) as usize);
+    v
+}
+
+pub fn getpid() -> i32 {
+    // SAFETY: no arguments.
+    unsafe { libc::getpid() }
+}
+
+pub fn chdir(path: &std::ffi::CStr) -> SysResult<()> {
+    inject("chdir")?;
+    // SAFETY: NUL-terminated path.
+    check(unsafe { libc::chdir(path.as_ptr()) }).map(drop)
+}
+
+/// execve(2); returns only on failure, with the errno.
+pub fn execve(
+    path: &std::ffi::CStr,
+    argv: &[*const libc::c_char],
+    envp: &[*const libc::c_char],
+) -> i32 {
+    if let Err(e) = inject("exec") {
+        return e;
+    }
+    // SAFETY: argv and envp are NULL-terminated arrays of pointers into
+    // CStrings that the caller keeps alive across the call.
+    unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+    errno()
+}
+
+/// access(path, X_OK) as the *current* ids (after the switch, so it answers
+/// for the target user).
+pub fn executable(path: &std::ffi::CStr) -> bool {
+    // SAFETY: NUL-terminated path.
+    unsafe { libc::access(path.as_ptr(), libc::X_OK) == 0 }
+}
+
+/// Whether this binary runs set-uid/set-gid or with file capabilities:
+/// AT_SECURE is what the kernel sets for exactly those cases.
+pub fn is_secure_exec() -> bool {
+    // SAFETY: getauxval reads the auxiliary vector; no pointers.
+    unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
+}
