@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/target.sh
+scripts/deps.sh
 scripts/build.sh >/dev/null
 exec cargo test --release --target "$LOCKDROP_TARGET" "$@"

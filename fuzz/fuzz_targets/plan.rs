@@ -1,0 +1,62 @@
+//! The whole pure pipeline: argv (NUL-separated words) → options (with
+//! profiles, never a config file) → plan against a fixture host whose
+//! /etc/passwd and /etc/group are the fuzzer's → check. Input: argv 0xff
+//! passwd 0xff group. Never panics; as root, a --user spec always means a
+//! switch (never "stay root"); the command keeps no capability it did not
+//! ask for (plus IPC_LOCK for the ambient memlock path); every limit to set
+//! has soft <= hard.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use lockdrop::caps::{self, CapSet};
+use lockdrop::cli::{parse_args, Options};
+use lockdrop::host::Host;
+use lockdrop::rlimits::{self, Limit, INFINITY};
+use lockdrop::sys::CapState;
+use lockdrop::{check, config, plan};
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lockdrop-fuzz-plan-{}", std::process::id()));
+    std::fs::create_dir_all(d.join("etc")).expect("temp dir");
+    d
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut parts = data.splitn(3, |b| *b == 0xff);
+    let (Some(argv), Some(passwd), Some(group)) = (parts.next(), parts.next(), parts.next()) else {
+        return;
+    };
+    let args: Vec<OsString> = argv.split(|b| *b == 0).map(|w| OsString::from_vec(w.to_vec())).collect();
+    let Ok(mut flags) = parse_args(args) else { return };
+    // A fuzzed --config could name /dev/zero; the YAML parser has its own target.
+    flags.config = None;
+    let Ok(opts) = config::layered(Options::default(), flags) else { return };
+
+    let dir = root();
+    std::fs::write(dir.join("etc/passwd"), passwd).expect("write passwd");
+    std::fs::write(dir.join("etc/group"), group).expect("write group");
+    // This machine: root with every capability but SYS_RESOURCE, memlock 8 MiB hard.
+    let all = CapSet(0x1ff_feff_ffff);
+    let caps_now = CapState { effective: all, permitted: all, inheritable: CapSet::EMPTY, bounding: all, ambient: CapSet::EMPTY };
+    let limits = vec![
+        (rlimits::MEMLOCK, Limit { soft: 8 << 20, hard: 8 << 20 }),
+        (rlimits::NOFILE, Limit { soft: 1024, hard: 524_288 }),
+        (rlimits::Resource(4), Limit { soft: 0, hard: INFINITY }),
+    ];
+    let host = Host::fixture(dir, 0, caps_now, limits);
+    let Ok(p) = plan::resolve(&opts, &host) else { return };
+
+    if opts.user.is_some() {
+        assert!(p.switch, "root with --user {:?} must switch", opts.user);
+        let t = p.target.as_ref().expect("a switch has a target");
+        assert!(t.uid < u32::MAX && t.gid < u32::MAX);
+    }
+    let asked = CapSet::from_list(&opts.ambient_caps).expect("resolved plan has valid caps");
+    assert_eq!(p.ambient.minus(asked).minus(CapSet::EMPTY.with(caps::IPC_LOCK)), CapSet::EMPTY);
+    for l in &p.limits {
+        assert!(l.desired.soft <= l.desired.hard, "{:?}", l);
+    }
+    let _ = check::check(&p, &host);
+});

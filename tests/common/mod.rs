@@ -1,0 +1,91 @@
+//! Shared helpers for the integration tests that run the built binary:
+//! locating lockdrop and the probe, fixture /etc/passwd and /etc/group
+//! through a private mount namespace, and running with a deadline.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+pub const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\n\
+app:x:1000:1000:App:/home/app:/bin/sh\n\
+svc:x:1001:1001::/srv/svc:/bin/sh\n\
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
+pub const GROUP: &str = "root:x:0:\n\
+app:x:1000:\n\
+svc:x:1001:\n\
+wheel:x:10:app,svc\n\
+data:x:2001:app\n\
+nogroup:x:65534:\n";
+
+pub fn lockdrop() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_lockdrop"))
+}
+
+/// The static probe (examples/probe.rs), built next to the binary.
+pub fn probe() -> PathBuf {
+    let p = lockdrop().parent().unwrap().join("examples/probe");
+    assert!(p.exists(), "{} is missing: run the tests through scripts/test.sh (it builds the examples)", p.display());
+    p
+}
+
+/// A fresh scratch directory.
+pub fn scratch(tag: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!("lockdrop-it-{}-{}-{}", tag, std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+pub fn require_tool(name: &str) {
+    let ok = Command::new("sh").arg("-c").arg(format!("command -v {}", name)).stdout(Stdio::null()).status().map(|s| s.success()).unwrap_or(false);
+    assert!(ok, "{} is required for this test (root, util-linux, libcap2-bin): see .ci/run", name);
+}
+
+pub fn require_root() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "these tests need root (CI runs them as root)");
+}
+
+/// `prefix... lockdrop args...` inside a private mount namespace where
+/// /etc/passwd and /etc/group are the fixtures above. `prefix` shapes the
+/// starting conditions (setpriv, prlimit, ...).
+pub fn run_with_fixture(prefix: &[&str], args: &[&str], env: &[(&str, &str)]) -> Output {
+    require_root();
+    require_tool("unshare");
+    let dir = scratch("etc");
+    std::fs::write(dir.join("passwd"), PASSWD).unwrap();
+    std::fs::write(dir.join("group"), GROUP).unwrap();
+    let script = "mount --bind \"$1\" /etc/passwd && mount --bind \"$2\" /etc/group && shift 2 && exec \"$@\"";
+    let mut c = Command::new("unshare");
+    c.args(["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh"]);
+    c.arg(dir.join("passwd")).arg(dir.join("group"));
+    c.args(prefix).arg(lockdrop()).args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.stdin(Stdio::null()).output().expect("spawn unshare");
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The value of `key=` in probe output.
+pub fn field(out: &Output, key: &str) -> String {
+    let s = text(&out.stdout);
+    s.lines()
+        .find_map(|l| l.strip_prefix(&format!("{}=", key)).map(String::from))
+        .unwrap_or_else(|| panic!("no {} in probe output:\n{}\nstderr:\n{}", key, s, text(&out.stderr)))
+}
+
+pub fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+pub fn show(out: &Output) -> String {
+    format!("status {:?}\nstdout:\n{}\nstderr:\n{}", out.status, text(&out.stdout), text(&out.stderr))
+}
