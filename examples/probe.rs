@@ -20,6 +20,11 @@
 //!   daemon FILE       double-fork a child that writes FILE on SIGTERM and exits
 //!   sleep SECS        nanosleep
 //!   setuid0           try setuid(0); print "setuid0 ok" or "setuid0 denied errno=N"
+//!   ignore SIG        set signal number SIG to SIG_IGN (inherited by later commands and forks)
+//!   close FD          close descriptor FD
+//!   linger            fork a child that ignores SIGTERM and pauses forever; print "linger PID"
+//!   zombies SECS      wait until no process in /proc is a zombie (at most SECS);
+//!                     print "zombies N ms M" (N left, after M milliseconds)
 #![no_main]
 
 use std::ffi::CStr;
@@ -282,6 +287,51 @@ fn daemon(file: &str) {
     out("daemon ready");
 }
 
+fn linger() {
+    // SAFETY: fork in a single-threaded program; the child only sets a
+    // disposition, unblocks and pauses.
+    unsafe {
+        let pid = libc::fork();
+        if pid == 0 {
+            libc::signal(libc::SIGTERM, libc::SIG_IGN);
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+            loop {
+                libc::pause();
+            }
+        }
+        out(&format!("linger {}", pid));
+    }
+}
+
+fn zombies(secs: f64) {
+    let start = std::time::Instant::now();
+    let count = || {
+        std::fs::read_dir("/proc")
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+                    .filter(|pid| {
+                        std::fs::read_to_string(format!("/proc/{}/stat", pid))
+                            .ok()
+                            .and_then(|s| {
+                                s.rfind(')')
+                                    .map(|i| s[i + 1..].trim_start().starts_with('Z'))
+                            })
+                            .unwrap_or(false)
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let mut n = count();
+    while n > 0 && start.elapsed().as_secs_f64() < secs {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        n = count();
+    }
+    out(&format!("zombies {} ms {}", n, start.elapsed().as_millis()));
+}
+
 #[no_mangle]
 pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     let args: Vec<String> = (1..argc as isize)
@@ -359,6 +409,24 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
                         std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
                     ));
                 }
+                0
+            }
+            "ignore" => {
+                // SAFETY: setting a disposition to SIG_IGN.
+                unsafe { libc::signal(arg(1).parse().unwrap_or(0), libc::SIG_IGN) };
+                0
+            }
+            "close" => {
+                // SAFETY: closing a descriptor number.
+                unsafe { libc::close(arg(1).parse().unwrap_or(-1)) };
+                0
+            }
+            "linger" => {
+                linger();
+                0
+            }
+            "zombies" => {
+                zombies(arg(1).parse().unwrap_or(10.0));
                 0
             }
             other => {

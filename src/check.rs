@@ -4,8 +4,11 @@
 use crate::caps::{self, Cap};
 use crate::error::{Error, Result};
 use crate::host::Host;
+use crate::json::{self, Value};
 use crate::plan::{Plan, Via};
+use crate::profiles::RootRule;
 use crate::rlimits::{self, fmt_bytes};
+use crate::sysctl::{self, Policy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -83,19 +86,8 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
                 t.uid, t.gid, t.groups, t.home
             )));
         }
-        if let Some(p) = plan.profile.filter(|p| p.refuse_root && t.uid == 0) {
-            out.push(Finding::error(
-                format!("{} refuses to run as root (uid 0)", p.name),
-                "pass --user with the service's own user (e.g. --user elasticsearch)".into(),
-            ));
-        }
-    } else if let Some(p) = plan.profile.filter(|p| p.refuse_root && host.euid == 0) {
-        out.push(Finding::error(
-            format!("{}: can not run elasticsearch as root; lockdrop was given no --user", p.name),
-            "add --user with the service's user (e.g. --user elasticsearch:root as in the official image)".into(),
-        ));
     }
-
+    out.extend(root_rule(plan, host));
     for (cap, why) in plan.needs() {
         if eff.has(cap) && !(cap == caps::SYS_RESOURCE && userns) {
             continue;
@@ -112,6 +104,22 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
             format!("{} is missing: needed {}", cap.upper(), why),
             fix,
         ));
+    }
+    // The same failure in the service's own words, so a search finds it.
+    if let Some(p) = plan.profile {
+        let can_raise = eff.has(caps::SYS_RESOURCE) && !userns;
+        for l in plan.limits.iter().filter(|l| l.raises_hard() && !can_raise) {
+            if let Some(w) = p.rlimit_wording(l.resource, l.current.hard, l.desired.soft, &user_name(plan, host)) {
+                out.push(Finding::error(
+                    format!("{} would fail its check: {}", p.name, w),
+                    format!(
+                        "docker run --ulimit {n}={v}:{v} ... | compose: ulimits: {{{n}: {v}}} | kubernetes has no ulimit field: raise the container runtime's default (containerd/CRI-O LimitNOFILE, dockerd --default-ulimit {n}={v}:{v})",
+                        n = l.resource.name(),
+                        v = if l.desired.hard == rlimits::INFINITY { "-1".to_string() } else { l.desired.hard.to_string() }
+                    ),
+                ));
+            }
+        }
     }
 
     // nofile cannot exceed fs.nr_open (setrlimit fails with EPERM even for root).
@@ -158,10 +166,15 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
                         "neither CAP_SYS_RESOURCE nor CAP_IPC_LOCK is available"
                     }
                 };
+                let service = plan
+                    .profile
+                    .and_then(|p| p.rlimit_wording(rlimits::MEMLOCK, m.current.hard, m.want, &user_name(plan, host)))
+                    .map(|w| format!(" ({} would say: {})", plan.profile.map(|p| p.name).unwrap_or(""), w))
+                    .unwrap_or_default();
                 out.push(Finding::error(
                     format!(
-                        "the command must lock {} of memory, but RLIMIT_MEMLOCK's hard limit is {} and {}",
-                        fmt_bytes(m.want), fmt_bytes(m.current.hard), why
+                        "the command must lock {} of memory, but RLIMIT_MEMLOCK's hard limit is {} and {}{}",
+                        fmt_bytes(m.want), fmt_bytes(m.current.hard), why, service
                     ),
                     memlock_fix(m.want, userns),
                 ));
@@ -198,7 +211,181 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
             ));
         }
     }
+    out.extend(sysctls(plan, host));
     out
+}
+
+/// The name the service would print for the user it runs as.
+fn user_name(plan: &Plan, host: &Host) -> String {
+    match plan.target.as_ref().filter(|_| plan.switch) {
+        Some(t) => t.name.clone().unwrap_or_else(|| t.uid.to_string()),
+        None if host.euid == 0 => "root".into(),
+        None => host.euid.to_string(),
+    }
+}
+
+/// Services that refuse (or discourage) running as root, in their words.
+fn root_rule(plan: &Plan, host: &Host) -> Option<Finding> {
+    let p = plan.profile?;
+    let (uid, gid) = match plan.target.as_ref().filter(|_| plan.switch) {
+        Some(t) => (t.uid, t.gid),
+        None => (host.euid, host.gid),
+    };
+    let how = if plan.target.is_some() {
+        "the --user given is root"
+    } else {
+        "lockdrop runs as root and was given no --user"
+    };
+    match p.root {
+        RootRule::Allow => None,
+        RootRule::Refuse(msg) if uid == 0 => Some(Finding::error(
+            format!("{} ({}: {})", msg, p.name, how),
+            format!(
+                "add --user with the service's own user (e.g. --user {}:root as in the official image)",
+                p.name
+            ),
+        )),
+        RootRule::Discourage(msg) if uid == 0 || gid == 0 => Some(Finding {
+            level: Level::Warn,
+            what: format!("{} ({}: uid {} gid {}; it exits unless started with -R)", msg, p.name, uid, gid),
+            fix: format!("add --user {n}:{n} (the official image's user)", n = p.name),
+        }),
+        _ => None,
+    }
+}
+
+/// The fixes for a kernel tunable, for the host and each runtime.
+pub fn sysctl_fix(key: &str, value: i64) -> String {
+    if sysctl::namespaced(key) {
+        return format!(
+            "docker run --sysctl {k}={v} ... | compose: sysctls: {{{k}: {v}}} | kubernetes: securityContext.sysctls: [{{name: {k}, value: \"{v}\"}}] (unsafe ones need kubelet --allowed-unsafe-sysctls)",
+            k = key,
+            v = value
+        );
+    }
+    format!(
+        "host: sysctl -w {k}={v} (persist: echo {k}={v} > /etc/sysctl.d/99-{k}.conf)\n\
+         docker, compose: {k} is not namespaced, so docker run --sysctl and compose sysctls: cannot set it: set it on the host (Docker Desktop: wsl -d docker-desktop -u root sysctl -w {k}={v})\n\
+         kubernetes: node tuning (node image, DaemonSet, the provider's node config), or a privileged init container: initContainers: [{{name: sysctl, image: busybox, securityContext: {{privileged: true}}, command: [sysctl, -w, {k}={v}]}}]",
+        k = key,
+        v = value
+    )
+}
+
+/// `--sysctl` requirements against /proc/sys, under `--sysctl-policy`.
+fn sysctls(plan: &Plan, host: &Host) -> Vec<Finding> {
+    let policy = plan.sysctl_policy;
+    let fail_level = if policy == Policy::Warn { Level::Warn } else { Level::Error };
+    let mut out = Vec::new();
+    for r in &plan.sysctls {
+        let want = format!("{}{}{}", r.key, r.op_str(), r.value);
+        let current = match sysctl::read(host, &r.key) {
+            Ok(v) => v,
+            Err(why) => {
+                out.push(Finding {
+                    level: fail_level,
+                    what: format!("--sysctl {}: {}", want, why),
+                    fix: format!("check the name (sysctl -a | grep {}); a container may not see every host tunable", r.key),
+                });
+                continue;
+            }
+        };
+        if r.holds(current) {
+            out.push(Finding::ok(format!("{} = {} ({})", r.key, current, want)));
+            continue;
+        }
+        let what = plan
+            .profile
+            .and_then(|p| {
+                p.sysctl_wording(&r.key, current, r.value)
+                    .map(|w| format!("{} ({} check, --sysctl {})", w, p.name, want))
+            })
+            .unwrap_or_else(|| format!("kernel tunable {} is {}, required {}", r.key, current, want));
+        let fix = sysctl_fix(&r.key, r.value);
+        if policy != Policy::Modify {
+            out.push(Finding { level: fail_level, what, fix });
+            continue;
+        }
+        match sysctl::writable(host, &r.key) {
+            Ok(()) => out.push(Finding::ok(format!(
+                "{}: --sysctl-policy modify will set it from {} to {}",
+                what, current, r.value
+            ))),
+            Err(why) => out.push(Finding {
+                level: Level::Error,
+                what: format!("{}; --sysctl-policy modify cannot set it: {}", what, why),
+                fix,
+            }),
+        }
+    }
+    out
+}
+
+/// Whether the command would be found and executable for the user it runs
+/// as, the way exec resolves it (only for `--check`: a real start lets exec
+/// answer, with exit code 126 or 127).
+pub fn command(plan: &Plan, host: &Host) -> Finding {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let name = plan.command.name();
+    let Some(arg0) = plan.command.argv.first() else {
+        return Finding::error("no command given".into(), "write it after the options".into());
+    };
+    let (uid, gids) = match plan.target.as_ref().filter(|_| plan.switch) {
+        Some(t) => (t.uid, t.groups.iter().copied().chain([t.gid]).collect::<Vec<_>>()),
+        None => (host.euid, vec![host.gid]),
+    };
+    let mut not_exec = None;
+    for cand in crate::exec::candidates(arg0.as_bytes(), plan.command.path_var()) {
+        let p = std::path::Path::new(std::ffi::OsStr::from_bytes(&cand));
+        let full = match p.strip_prefix("/") {
+            Ok(rel) => host.root.join(rel),
+            Err(_) => match &plan.workdir {
+                Some(w) => std::path::Path::new(std::ffi::OsStr::from_bytes(w.as_bytes())).join(p),
+                None => p.to_path_buf(),
+            },
+        };
+        let Ok(m) = std::fs::metadata(&full) else { continue };
+        if !m.is_file() {
+            continue;
+        }
+        let bits = if uid == 0 {
+            0o111
+        } else if m.uid() == uid {
+            0o100
+        } else if gids.contains(&m.gid()) {
+            0o010
+        } else {
+            0o001
+        };
+        let shown = String::from_utf8_lossy(&cand).into_owned();
+        if m.mode() & bits != 0 {
+            return Finding::ok(format!("command: {} runs as {}", shown, name_or_uid(uid)));
+        }
+        not_exec.get_or_insert(shown);
+    }
+    match not_exec {
+        Some(p) => Finding::error(
+            format!("command {} is not executable by uid {} (a real start exits 126)", p, uid),
+            format!("chmod a+x {} in the image, or run it as a user that may execute it", p),
+        ),
+        None => Finding::error(
+            format!(
+                "command not found: {}{} (a real start exits 127)",
+                name,
+                if arg0.as_bytes().contains(&b'/') {
+                    String::new()
+                } else {
+                    format!(" in PATH={}", String::from_utf8_lossy(plan.command.path_var().filter(|p| !p.is_empty()).unwrap_or(crate::exec::DEFAULT_PATH)))
+                }
+            ),
+            "install it in the image or give its full path".into(),
+        ),
+    }
+}
+
+fn name_or_uid(uid: u32) -> String {
+    format!("uid {}", uid)
 }
 
 /// A real start: warnings are printed, the errors stop it.
@@ -226,30 +413,183 @@ fn join(f: &Finding) -> String {
     }
 }
 
-/// `--check`: prints the plan and every finding; 0 when a real start would
-/// proceed, 125 when it would not.
-pub fn report(plan: &Plan, findings: &[Finding], _json: bool) -> i32 {
-    let mut s = String::new();
-    s.push_str(&format!("command: {}\n", plan.command.name()));
-    s.push_str(&format!("mode: {:?}\n", plan.mode));
-    for f in findings {
-        let tag = match f.level {
-            Level::Ok => "ok   ",
-            Level::Warn => "warn ",
-            Level::Error => "error",
-        };
-        s.push_str(&format!("{} {}\n", tag, f.what));
-        if !f.fix.is_empty() {
-            s.push_str(&format!(
-                "      fix: {}\n",
-                f.fix.replace('\n', "\n           ")
+fn level_name(l: Level) -> &'static str {
+    match l {
+        Level::Ok => "ok",
+        Level::Warn => "warn",
+        Level::Error => "error",
+    }
+}
+
+fn via_name(v: Via) -> &'static str {
+    match v {
+        Via::Already => "already allowed by RLIMIT_MEMLOCK",
+        Via::SoftRaise => "rlimit: raise the soft limit",
+        Via::HardRaise => "rlimit: raise soft and hard limits (CAP_SYS_RESOURCE)",
+        Via::Ambient => "ambient CAP_IPC_LOCK",
+        Via::Root => "runs as root with CAP_IPC_LOCK",
+        Via::Impossible => "impossible",
+    }
+}
+
+/// The resolved plan as (key, text, JSON) rows: one source for both outputs.
+fn plan_rows(plan: &Plan, host: &Host) -> Vec<(&'static str, String, Value)> {
+    let mut rows: Vec<(&'static str, String, Value)> = Vec::new();
+    let argv: Vec<String> = plan
+        .command
+        .argv
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    rows.push(("command", argv.join(" "), argv.clone().into()));
+    rows.push((
+        "mode",
+        format!("{:?}", plan.mode).to_lowercase(),
+        format!("{:?}", plan.mode).to_lowercase().into(),
+    ));
+    match plan.target.as_ref().filter(|_| plan.switch) {
+        Some(t) => {
+            let groups: Vec<String> = t.groups.iter().map(|g| g.to_string()).collect();
+            rows.push((
+                "user",
+                format!(
+                    "uid {}{} gid {} groups {} home {}",
+                    t.uid,
+                    t.name.as_deref().map(|n| format!(" ({})", n)).unwrap_or_default(),
+                    t.gid,
+                    if groups.is_empty() { "none".to_string() } else { groups.join(",") },
+                    t.home
+                ),
+                Value::obj()
+                    .with("uid", t.uid)
+                    .with("name", t.name.clone())
+                    .with("gid", t.gid)
+                    .with("groups", t.groups.clone())
+                    .with("home", t.home.as_str()),
             ));
         }
+        None => rows.push((
+            "user",
+            format!("unchanged (uid {} gid {})", host.euid, host.gid),
+            Value::Null,
+        )),
+    }
+    let mut lim_json = Vec::new();
+    for l in &plan.limits {
+        let f = |x: u64| rlimits::fmt_value(x);
+        rows.push((
+            "rlimit",
+            format!(
+                "{} {}:{} -> {}:{}",
+                l.resource.name(),
+                f(l.current.soft),
+                f(l.current.hard),
+                f(l.desired.soft),
+                f(l.desired.hard)
+            ),
+            Value::Null,
+        ));
+        lim_json.push(
+            Value::obj()
+                .with("name", l.resource.name())
+                .with("current", Value::obj().with("soft", json::limit(l.current.soft)).with("hard", json::limit(l.current.hard)))
+                .with("desired", Value::obj().with("soft", json::limit(l.desired.soft)).with("hard", json::limit(l.desired.hard))),
+        );
+    }
+    rows.push(("rlimits", String::new(), Value::Arr(lim_json)));
+    if let Some(m) = &plan.memlock {
+        rows.push((
+            "memlock",
+            format!(
+                "{} via {} (--memlock-via {})",
+                fmt_bytes(m.want),
+                via_name(m.via),
+                format!("{:?}", m.strategy).to_lowercase()
+            ),
+            Value::obj()
+                .with("bytes", json::limit(m.want))
+                .with("via", via_name(m.via))
+                .with("strategy", format!("{:?}", m.strategy).to_lowercase()),
+        ));
+    }
+    let caps = |s: caps::CapSet| -> Value { s.iter().map(|c| c.upper()).collect::<Vec<_>>().into() };
+    rows.push(("require-cap", plan.require.names(), caps(plan.require)));
+    rows.push(("ambient-cap", plan.ambient.names(), caps(plan.ambient)));
+    rows.push((
+        "no-new-privs",
+        if plan.no_new_privs { "yes" } else { "no" }.into(),
+        plan.no_new_privs.into(),
+    ));
+    let wd = plan.workdir.as_ref().map(|w| w.to_string_lossy().into_owned());
+    rows.push(("workdir", wd.clone().unwrap_or_else(|| "unchanged".into()), wd.into()));
+    let reqs: Vec<String> = plan
+        .sysctls
+        .iter()
+        .map(|r| format!("{}{}{}", r.key, r.op_str(), r.value))
+        .collect();
+    rows.push((
+        "sysctl",
+        if reqs.is_empty() { "none".into() } else { format!("{} (policy {})", reqs.join(" "), plan.sysctl_policy.name()) },
+        reqs.into(),
+    ));
+    rows.push(("sysctl-policy", String::new(), plan.sysctl_policy.name().into()));
+    let prof = plan.profile.map(|p| p.name);
+    rows.push(("profile", prof.unwrap_or("none").into(), prof.into()));
+    rows
+}
+
+/// `--check`: prints the resolved plan and every finding (plus whether the
+/// command would be found); 0 when a real start would proceed, 125 when it
+/// would not. With `json`, one JSON document on one line.
+pub fn report(plan: &Plan, host: &Host, findings: &[Finding], json: bool) -> i32 {
+    let mut all = findings.to_vec();
+    all.push(command(plan, host));
+    let errors = all.iter().filter(|f| f.level == Level::Error).count();
+    let warnings = all.iter().filter(|f| f.level == Level::Warn).count();
+    let code = if errors > 0 { crate::error::EXIT_LOCKDROP } else { 0 };
+    let rows = plan_rows(plan, host);
+    let mut s = String::new();
+    if json {
+        let mut p = Value::obj();
+        for (k, _, v) in rows.into_iter().filter(|(k, _, _)| *k != "rlimit") {
+            p.push(k, v);
+        }
+        let list: Vec<Value> = all
+            .iter()
+            .map(|f| {
+                Value::obj()
+                    .with("level", level_name(f.level))
+                    .with("what", f.what.as_str())
+                    .with("fix", if f.fix.is_empty() { None } else { Some(f.fix.as_str()) })
+            })
+            .collect();
+        let doc = Value::obj()
+            .with("plan", p)
+            .with("findings", Value::Arr(list))
+            .with("errors", errors as u64)
+            .with("warnings", warnings as u64)
+            .with("would_start", errors == 0)
+            .with("exit_code", code as i64);
+        s.push_str(&doc.to_json());
+        s.push('\n');
+    } else {
+        s.push_str("plan:\n");
+        for (k, text, _) in rows.iter().filter(|(k, _, _)| !matches!(*k, "rlimits" | "sysctl-policy")) {
+            s.push_str(&format!("  {:<13} {}\n", format!("{}:", k), text));
+        }
+        s.push_str("findings:\n");
+        for f in &all {
+            s.push_str(&format!("  {:<5} {}\n", level_name(f.level), f.what));
+            if !f.fix.is_empty() {
+                s.push_str(&format!("        fix: {}\n", f.fix.replace('\n', "\n             ")));
+            }
+        }
+        s.push_str(&if errors == 0 {
+            format!("result: a real start would proceed ({} warning{})\n", warnings, if warnings == 1 { "" } else { "s" })
+        } else {
+            format!("result: a real start would stop with exit code 125 ({} error{})\n", errors, if errors == 1 { "" } else { "s" })
+        });
     }
     crate::msg::stdout(&s);
-    if findings.iter().any(|f| f.level == Level::Error) {
-        crate::error::EXIT_LOCKDROP
-    } else {
-        0
-    }
+    code
 }

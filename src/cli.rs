@@ -192,6 +192,19 @@ pub fn help_text() -> String {
     s
 }
 
+/// The options table of README.md, rendered from `FLAGS` (a test keeps the
+/// README's copy identical; `UPDATE_README=1 cargo test readme` rewrites it).
+pub fn markdown_table() -> String {
+    let mut s = String::from("| option | environment | what it does |\n|---|---|---|\n");
+    for f in FLAGS {
+        let short = f.short.map(|c| format!("`-{}`, ", c)).unwrap_or_default();
+        let val = if f.value.is_empty() { String::new() } else { format!(" {}", f.value.replace('|', "\\|")) };
+        let env = if f.env.is_empty() { String::new() } else { format!("`{}`", f.env) };
+        s.push_str(&format!("| {}`--{}{}` | {} | {} |\n", short, f.long, val, env, f.help.replace('|', "\\|")));
+    }
+    s
+}
+
 fn usage(msg: String) -> Error {
     Error::Usage(format!("{} (see lockdrop --help)", msg))
 }
@@ -394,6 +407,21 @@ mod tests {
         assert_eq!(o.user.as_deref(), Some("flaguser"));
         assert_eq!(o.memlock.as_deref(), Some("64M"));
         assert_eq!(o.mode, Some(Mode::Exec));
+    }
+
+    #[test]
+    fn readme_options_table_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(path).unwrap();
+        let start = "<!-- options:begin -->\n";
+        let end = "<!-- options:end -->";
+        let (a, rest) = readme.split_once(start).expect("README has the options markers");
+        let (_, b) = rest.split_once(end).expect("README has the options end marker");
+        let fresh = format!("{}{}{}{}{}", a, start, markdown_table(), end, b);
+        if std::env::var_os("UPDATE_README").is_some() {
+            std::fs::write(path, &fresh).unwrap();
+        }
+        assert!(fresh == readme, "README's options table is stale: run UPDATE_README=1 cargo test readme");
     }
 
     #[test]

@@ -1,9 +1,661 @@
 //! `--doctor`: a report of the environment for the person debugging a
-//! crash-looping pod. (Stub: being written.)
+//! crash-looping pod: identity, capability sets, rlimits with the memlock
+//! verdict, namespaces and PID-1 facts, the kernel tunables JVM services
+//! trip over, and cgroup limits. Everything is read through the host view
+//! (so fixture trees test it); anything missing prints "unavailable" and
+//! nothing here fails. Each row that is a problem says so and why. Changes
+//! nothing; deciding whether a start may proceed is `check`'s job.
+use crate::caps::{self, CapSet};
 use crate::error::Result;
 use crate::host::Host;
+use crate::json::{self, Value};
+use crate::rlimits::{self, Resource, INFINITY};
+use crate::users;
 
-pub fn run(_host: &Host, _json: bool) -> Result<i32> {
-    crate::msg::stdout("doctor: not yet\n");
+const UNAVAILABLE: &str = "unavailable";
+
+/// One line of the report.
+pub struct Row {
+    pub key: String,
+    pub text: String,
+    pub value: Value,
+    pub problem: Option<String>,
+}
+
+pub struct Section {
+    pub name: &'static str,
+    pub rows: Vec<Row>,
+}
+
+fn row(key: &str, text: impl Into<String>, value: impl Into<Value>) -> Row {
+    Row {
+        key: key.to_string(),
+        text: text.into(),
+        value: value.into(),
+        problem: None,
+    }
+}
+
+fn unavailable(key: &str, why: &str) -> Row {
+    row(key, format!("{} ({})", UNAVAILABLE, why), Value::Null)
+}
+
+impl Row {
+    fn problem(mut self, why: impl Into<String>) -> Row {
+        self.problem = Some(why.into());
+        self
+    }
+    fn problem_if(self, cond: bool, why: impl FnOnce() -> String) -> Row {
+        if cond {
+            self.problem(why())
+        } else {
+            self
+        }
+    }
+}
+
+pub fn run(host: &Host, json: bool) -> Result<i32> {
+    let sections = report(host);
+    crate::msg::stdout(&if json {
+        to_json(&sections) + "\n"
+    } else {
+        to_text(&sections)
+    });
     Ok(0)
+}
+
+/// The whole report, as data (both outputs are rendered from it).
+pub fn report(host: &Host) -> Vec<Section> {
+    let status = Status(host.read("/proc/self/status").ok());
+    vec![
+        Section {
+            name: "identity",
+            rows: identity(host, &status),
+        },
+        Section {
+            name: "capabilities",
+            rows: capabilities(host),
+        },
+        Section {
+            name: "limits",
+            rows: limits(host),
+        },
+        Section {
+            name: "process",
+            rows: process(host, &status),
+        },
+        Section {
+            name: "sysctl",
+            rows: sysctls(host),
+        },
+        Section {
+            name: "cgroup",
+            rows: cgroups(host),
+        },
+    ]
+}
+
+pub fn to_text(sections: &[Section]) -> String {
+    let mut s = String::new();
+    let mut problems = 0;
+    for sec in sections {
+        s.push_str(sec.name);
+        s.push('\n');
+        for r in &sec.rows {
+            s.push_str(&format!("  {:<30} {}\n", r.key, r.text));
+            if let Some(p) = &r.problem {
+                problems += 1;
+                s.push_str(&format!("  {:<30} PROBLEM: {}\n", "", p));
+            }
+        }
+    }
+    s.push_str(&match problems {
+        0 => "no problems found\n".to_string(),
+        1 => "1 problem\n".to_string(),
+        n => format!("{} problems\n", n),
+    });
+    s
+}
+
+pub fn to_json(sections: &[Section]) -> String {
+    let mut doc = Value::obj();
+    let mut problems = Vec::new();
+    for sec in sections {
+        let mut o = Value::obj();
+        for r in &sec.rows {
+            o.push(&r.key, r.value.clone());
+            if let Some(p) = &r.problem {
+                problems.push(
+                    Value::obj()
+                        .with("section", sec.name)
+                        .with("key", r.key.as_str())
+                        .with("problem", p.as_str()),
+                );
+            }
+        }
+        doc.push(sec.name, o);
+    }
+    doc.push("problems", Value::Arr(problems));
+    doc.to_json()
+}
+
+/// /proc/self/status, field by field.
+struct Status(Option<String>);
+
+impl Status {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.0.as_deref()?.lines().find_map(|l| {
+            l.strip_prefix(name)
+                .and_then(|r| r.strip_prefix(':'))
+                .map(str::trim)
+        })
+    }
+    fn numbers(&self, name: &str) -> Option<Vec<u64>> {
+        self.field(name)?
+            .split_whitespace()
+            .map(|n| n.parse().ok())
+            .collect()
+    }
+}
+
+fn human(n: u64) -> String {
+    if n == INFINITY {
+        return "unlimited".into();
+    }
+    let units = [(1u64 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (size, unit) in units {
+        if n >= size {
+            let whole = n / size;
+            let tenth = (n % size) * 10 / size;
+            return if tenth == 0 {
+                format!("{} {}", whole, unit)
+            } else {
+                format!("{}.{} {}", whole, tenth, unit)
+            };
+        }
+    }
+    format!("{} bytes", n)
+}
+
+fn identity(host: &Host, status: &Status) -> Vec<Row> {
+    let passwd = host.read("/etc/passwd").ok().unwrap_or_default();
+    let group = host.read("/etc/group").ok().unwrap_or_default();
+    let user_name = |id: u64| {
+        users::parse_passwd(&passwd)
+            .find(|e| e.uid as u64 == id)
+            .map(|e| e.name)
+    };
+    let group_name = |id: u64| {
+        users::parse_group(&group)
+            .find(|e| e.gid as u64 == id)
+            .map(|e| e.name)
+    };
+    let named = |id: u64, name: Option<String>| match name {
+        Some(n) => format!("{} ({})", id, n),
+        None => id.to_string(),
+    };
+    let mut rows = Vec::new();
+    for (key, field, lookup) in [
+        ("uid", "Uid", &user_name as &dyn Fn(u64) -> Option<String>),
+        ("gid", "Gid", &group_name),
+    ] {
+        let ids = status.numbers(field).filter(|v| v.len() >= 3).unwrap_or_else(|| {
+            // No /proc: what the syscalls say (real and effective only).
+            let (r, e) = if key == "uid" {
+                (host.uid, host.euid)
+            } else {
+                (host.gid, host.gid)
+            };
+            vec![r as u64, e as u64, e as u64]
+        });
+        rows.push(row(
+            key,
+            format!(
+                "{}, effective {}, saved {}",
+                named(ids[0], lookup(ids[0])),
+                ids[1],
+                ids[2]
+            ),
+            Value::obj()
+                .with("real", ids[0])
+                .with("effective", ids[1])
+                .with("saved", ids[2])
+                .with("name", lookup(ids[0])),
+        ));
+    }
+    match status.numbers("Groups") {
+        Some(g) => {
+            let text = if g.is_empty() {
+                "none".to_string()
+            } else {
+                g.iter()
+                    .map(|id| named(*id, group_name(*id)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            rows.push(row("groups", text, g));
+        }
+        None => rows.push(unavailable("groups", "no /proc/self/status")),
+    }
+    rows
+}
+
+fn capabilities(host: &Host) -> Vec<Row> {
+    let c = host.caps();
+    let set = |key: &str, s: CapSet| {
+        let names: Vec<String> = s.iter().map(|c| c.upper()).collect();
+        let text = if s.is_empty() {
+            "none".to_string()
+        } else if names.len() > 8 {
+            // Long sets read better as what is missing from the full list.
+            let all = CapSet((1u64 << caps::NAMES.len()) - 1);
+            let missing = all.minus(s);
+            if missing.is_empty() {
+                format!("all {}", names.len())
+            } else {
+                format!("all but {} ({} caps)", missing.names(), names.len())
+            }
+        } else {
+            s.names()
+        };
+        row(key, text, names)
+    };
+    let userns = host.in_user_namespace() == Some(true);
+    vec![
+        set("effective", c.effective),
+        set("permitted", c.permitted),
+        set("inheritable", c.inheritable),
+        set("bounding", c.bounding),
+        set("ambient", c.ambient).problem_if(
+            !c.ambient.is_empty() && !userns && host.euid != 0,
+            || "ambient capabilities are inherited by every program this process runs".into(),
+        ),
+    ]
+}
+
+fn limits(host: &Host) -> Vec<Row> {
+    let c = host.caps();
+    let userns = host.in_user_namespace() == Some(true);
+    let can_raise = c.effective.has(caps::SYS_RESOURCE) && !userns;
+    let mut rows = Vec::new();
+    for r in Resource::all() {
+        let key = r.name();
+        let Some(l) = host.limit_opt(r) else {
+            rows.push(unavailable(key, "getrlimit failed"));
+            continue;
+        };
+        let f = |v: u64| {
+            // Limits counted in bytes (getrlimit(2)): fsize, data, stack, rss, memlock, as, msgqueue.
+            if matches!(r.0, 1 | 2 | 3 | 5 | 8 | 9 | 12) {
+                human(v)
+            } else {
+                rlimits::fmt_value(v)
+            }
+        };
+        let row = row(
+            key,
+            format!("soft {}, hard {}", f(l.soft), f(l.hard)),
+            Value::obj()
+                .with("soft", json::limit(l.soft))
+                .with("hard", json::limit(l.hard)),
+        );
+        let low = |want: u64| l.hard != INFINITY && l.hard < want && !can_raise;
+        let row = match r {
+            rlimits::NOFILE => row.problem_if(low(65535), || {
+                format!("hard limit below 65535 (Elasticsearch and OpenSearch refuse to start) and raising it needs CAP_SYS_RESOURCE{}: docker run --ulimit nofile=65535:65535", if userns { " outside a user namespace" } else { "" })
+            }),
+            rlimits::NPROC => row.problem_if(low(4096), || {
+                "hard limit below 4096 threads (Elasticsearch's bootstrap check) and it cannot be raised here: docker run --ulimit nproc=4096:4096".into()
+            }),
+            _ => row,
+        };
+        rows.push(row);
+    }
+    rows.push(memlock_verdict(host, can_raise));
+    rows
+}
+
+/// "An unprivileged child can lock N bytes: via rlimit / via ambient
+/// IPC_LOCK / no". CAP_IPC_LOCK makes mlock(2) ignore RLIMIT_MEMLOCK, and
+/// lockdrop can keep it as an ambient capability across the user switch.
+fn memlock_verdict(host: &Host, can_raise: bool) -> Row {
+    let c = host.caps();
+    let ipc = c.permitted.has(caps::IPC_LOCK) && c.bounding.has(caps::IPC_LOCK);
+    let hard = host.limit_opt(rlimits::MEMLOCK).map(|l| l.hard);
+    let (bytes, via) = match hard {
+        Some(h) if h == INFINITY || can_raise => (INFINITY, "via rlimit"),
+        _ if ipc => (INFINITY, "via ambient IPC_LOCK"),
+        Some(h) if h > 0 => (h, "via rlimit"),
+        _ => (0, "no"),
+    };
+    let mut text = format!(
+        "an unprivileged child can lock {}: {}",
+        if bytes == INFINITY { "unlimited bytes".to_string() } else { format!("{} bytes ({})", bytes, human(bytes)) },
+        via
+    );
+    if via == "via ambient IPC_LOCK" {
+        if let Some(h) = hard {
+            text.push_str(&format!(" (RLIMIT_MEMLOCK alone allows {}; lockdrop --memlock keeps CAP_IPC_LOCK)", human(h)));
+        }
+    }
+    row(
+        "memlock verdict",
+        text,
+        Value::obj()
+            .with("bytes", json::limit(bytes))
+            .with("via", via),
+    )
+    .problem_if(bytes != INFINITY, || {
+        "locking a JVM heap (bootstrap.memory_lock, Cassandra's mlockall) will fail: docker run --cap-add IPC_LOCK (or --ulimit memlock=-1:-1); kubernetes: capabilities.add: [\"IPC_LOCK\"]".into()
+    })
+}
+
+fn process(host: &Host, status: &Status) -> Vec<Row> {
+    let mut rows = Vec::new();
+    match host.read("/proc/self/uid_map") {
+        Ok(map) => {
+            let lines: Vec<String> = map
+                .lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .filter(|l| !l.is_empty())
+                .collect();
+            let initial = lines == ["0 0 4294967295"];
+            rows.push(row(
+                "user namespace",
+                if initial {
+                    "no (initial namespace, uid_map 0 0 4294967295)".to_string()
+                } else {
+                    format!("yes (uid_map {}): no capability here can raise a hard rlimit", lines.join("; "))
+                },
+                Value::obj()
+                    .with("in_user_namespace", !initial)
+                    .with("uid_map", lines),
+            ));
+        }
+        Err(e) => rows.push(unavailable("user namespace", &format!("/proc/self/uid_map: {}", e))),
+    }
+    let nspid = status
+        .numbers("NSpid")
+        .and_then(|v| v.last().copied())
+        .or_else(|| (host.root == std::path::Path::new("/")).then_some(host.pid as u64));
+    let pid1 = host.read("/proc/1/comm").ok().map(|s| s.trim().to_string());
+    match nspid {
+        Some(p) => rows.push(row(
+            "pid",
+            if p == 1 {
+                "1: this process is PID 1 of its namespace (it must reap zombies and forward signals: lockdrop supervises by default)".to_string()
+            } else {
+                format!("{} (PID 1 is {})", p, pid1.clone().unwrap_or_else(|| UNAVAILABLE.into()))
+            },
+            Value::obj().with("pid", p).with("pid1", pid1),
+        )),
+        None => rows.push(unavailable("pid", "no /proc/self/status")),
+    }
+    match host.subreaper() {
+        Some(s) => rows.push(row("child subreaper", if s { "yes" } else { "no" }, s)),
+        None => rows.push(unavailable("child subreaper", "not the live host")),
+    }
+    match status.field("NoNewPrivs") {
+        Some(v) => rows.push(row(
+            "no_new_privs",
+            if v == "1" { "set (set-uid and file capabilities gain nothing)" } else { "not set" },
+            v == "1",
+        )),
+        None => rows.push(unavailable("no_new_privs", "no /proc/self/status")),
+    }
+    match status.field("Seccomp") {
+        Some(v) => {
+            let filters = status.field("Seccomp_filters").unwrap_or("?");
+            let (name, text) = match v {
+                "0" => ("disabled", "disabled".to_string()),
+                "1" => ("strict", "strict".to_string()),
+                "2" => ("filter", format!("filter ({} filters: some syscalls may fail with EPERM)", filters)),
+                other => ("unknown", format!("unknown mode {}", other)),
+            };
+            rows.push(row("seccomp", text, name));
+        }
+        None => rows.push(unavailable("seccomp", "no /proc/self/status")),
+    }
+    rows
+}
+
+fn sysctls(host: &Host) -> Vec<Row> {
+    let num = |k: &str| crate::sysctl::read(host, k);
+    let mut rows = Vec::new();
+    let mut simple = |key: &str, check: &dyn Fn(i64) -> Option<String>| match num(key) {
+        Ok(v) => {
+            let r = row(key, v.to_string(), v);
+            rows.push(match check(v) {
+                Some(p) => r.problem(p),
+                None => r,
+            });
+        }
+        Err(e) => rows.push(unavailable(key, &e)),
+    };
+    simple("vm.max_map_count", &|v| {
+        (v < 262144).then(|| "below 262144: Elasticsearch and OpenSearch refuse to start (bootstrap check), Cassandra wants 1048575; set it on the host: sysctl -w vm.max_map_count=262144".into())
+    });
+    simple("fs.file-max", &|_| None);
+    simple("fs.nr_open", &|v| {
+        (v < 65535).then(|| "RLIMIT_NOFILE cannot exceed it, and Elasticsearch needs 65535".into())
+    });
+    simple("fs.inotify.max_user_watches", &|v| {
+        (v < 65536).then(|| "low: watchers share it per user across the host; inotify_add_watch fails with ENOSPC (\"no space left on device\")".into())
+    });
+    simple("fs.inotify.max_user_instances", &|v| {
+        (v <= 128).then(|| "the kernel default, shared per user by every container on the host: inotify_init fails with EMFILE (\"too many open files\")".into())
+    });
+    simple("kernel.pid_max", &|v| {
+        (v < 32768).then(|| "below the usual default: every JVM thread uses a pid".into())
+    });
+    simple("kernel.threads-max", &|v| {
+        (v < 32768).then(|| "low: thread creation fails with EAGAIN (\"unable to create native thread\")".into())
+    });
+    simple("vm.overcommit_memory", &|v| {
+        (v == 2).then(|| "strict accounting: a JVM reserving a large heap or forking can fail with ENOMEM".into())
+    });
+    simple("vm.swappiness", &|_| None);
+    // Open files in use (fs.file-nr: allocated, free, max).
+    if let Ok(t) = host.read("/proc/sys/fs/file-nr") {
+        let f: Vec<u64> = t.split_whitespace().filter_map(|n| n.parse().ok()).collect();
+        if let [alloc, _, max] = f[..] {
+            let pct = if max > 0 { alloc * 100 / max } else { 0 };
+            let r = row(
+                "fs.file-nr (files in use)",
+                format!("{} of {} ({}%)", alloc, max, pct),
+                Value::obj().with("allocated", alloc).with("max", max),
+            );
+            rows.push(r.problem_if(pct >= 90, || "the host is close to fs.file-max: open(2) fails with ENFILE".into()));
+        }
+    } else {
+        rows.push(unavailable("fs.file-nr (files in use)", "cannot read /proc/sys/fs/file-nr"));
+    }
+    // Swap in use, from /proc/meminfo (kB).
+    match host.read("/proc/meminfo") {
+        Ok(m) => {
+            let kb = |name: &str| {
+                m.lines()
+                    .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+                    .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            };
+            match (kb("SwapTotal"), kb("SwapFree")) {
+                (Some(total), Some(free)) => {
+                    let used = total.saturating_sub(free) * 1024;
+                    let r = row(
+                        "swap in use",
+                        if total == 0 {
+                            "none (no swap configured)".to_string()
+                        } else {
+                            format!("{} of {}", human(used), human(total * 1024))
+                        },
+                        Value::obj().with("used", used).with("total", total * 1024),
+                    );
+                    rows.push(r.problem_if(used > 0, || {
+                        "a swapped-out JVM heap stalls garbage collection: Elasticsearch and Cassandra recommend disabling swap (or locking memory)".into()
+                    }));
+                }
+                _ => rows.push(unavailable("swap in use", "no SwapTotal in /proc/meminfo")),
+            }
+        }
+        Err(e) => rows.push(unavailable("swap in use", &format!("/proc/meminfo: {}", e))),
+    }
+    rows
+}
+
+/// A cgroup mount from /proc/self/mountinfo.
+struct Mount {
+    root: String,
+    point: String,
+    v2: bool,
+    opts: String,
+}
+
+fn mounts(host: &Host) -> Vec<Mount> {
+    let text = host.read("/proc/self/mountinfo").unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let (pre, post) = l.split_once(" - ")?;
+            let pre: Vec<&str> = pre.split_whitespace().collect();
+            let post: Vec<&str> = post.split_whitespace().collect();
+            let fstype = *post.first()?;
+            if fstype != "cgroup" && fstype != "cgroup2" {
+                return None;
+            }
+            Some(Mount {
+                root: pre.get(3)?.to_string(),
+                point: pre.get(4)?.to_string(),
+                v2: fstype == "cgroup2",
+                opts: post.get(2).unwrap_or(&"").to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Where a controller's files for this process are, and whether it is v2.
+/// From /proc/self/cgroup and the mounts; without mountinfo, the usual
+/// /sys/fs/cgroup layout.
+fn controller_dir(host: &Host, cgroup: &str, mounts: &[Mount], ctl: &str) -> Option<(String, bool, String)> {
+    let mut v1_path = None;
+    let mut v2_path = None;
+    for l in cgroup.lines() {
+        let mut f = l.splitn(3, ':');
+        let (id, ctls, path) = (f.next()?, f.next()?, f.next()?);
+        if id == "0" && ctls.is_empty() {
+            v2_path = Some(path.to_string());
+        } else if ctls.split(',').any(|c| c == ctl) {
+            v1_path = Some(path.to_string());
+        }
+    }
+    let join = |m: Option<&Mount>, path: &str, fallback: &str| -> String {
+        match m {
+            Some(m) => {
+                let rel = path.strip_prefix(m.root.as_str()).unwrap_or(path);
+                format!("{}/{}", m.point.trim_end_matches('/'), rel.trim_start_matches('/'))
+                    .trim_end_matches('/')
+                    .to_string()
+            }
+            None => format!("{}/{}", fallback, path.trim_start_matches('/'))
+                .trim_end_matches('/')
+                .to_string(),
+        }
+    };
+    if let Some(p) = v1_path {
+        let m = mounts.iter().find(|m| !m.v2 && m.opts.split(',').any(|o| o == ctl));
+        return Some((join(m, &p, &format!("/sys/fs/cgroup/{}", ctl)), false, p));
+    }
+    let p = v2_path?;
+    let m = mounts.iter().find(|m| m.v2);
+    let _ = host;
+    Some((join(m, &p, "/sys/fs/cgroup"), true, p))
+}
+
+fn cg_value(host: &Host, dir: &str, file: &str) -> Option<u64> {
+    let t = host.read(&format!("{}/{}", dir, file)).ok()?;
+    let t = t.trim();
+    if t == "max" {
+        return Some(INFINITY);
+    }
+    // v1 reports "no limit" as a huge page-aligned number.
+    t.parse::<u64>().ok().map(|v| if v >= 1 << 62 { INFINITY } else { v })
+}
+
+fn cgroups(host: &Host) -> Vec<Row> {
+    let cgroup = match host.read("/proc/self/cgroup") {
+        Ok(c) => c,
+        Err(e) => return vec![unavailable("version", &format!("/proc/self/cgroup: {}", e))],
+    };
+    let mounts = mounts(host);
+    let has_v1 = cgroup.lines().any(|l| !l.starts_with("0::"));
+    let has_v2 = cgroup.lines().any(|l| l.starts_with("0::")) || mounts.iter().any(|m| m.v2);
+    let version = match (has_v1, has_v2) {
+        (true, true) => "hybrid (v1 controllers, v2 unified mount without them)",
+        (true, false) => "v1",
+        (false, true) => "v2",
+        (false, false) => UNAVAILABLE,
+    };
+    let mut rows = vec![row(
+        "version",
+        version,
+        match (has_v1, has_v2) {
+            (true, true) => "hybrid",
+            (true, false) => "v1",
+            (false, true) => "v2",
+            _ => "unknown",
+        },
+    )];
+    for (ctl, limit_v1, usage_v1, limit_v2, usage_v2) in [
+        ("memory", "memory.limit_in_bytes", "memory.usage_in_bytes", "memory.max", "memory.current"),
+        ("pids", "pids.max", "pids.current", "pids.max", "pids.current"),
+    ] {
+        let Some((dir, v2, path)) = controller_dir(host, &cgroup, &mounts, ctl) else {
+            rows.push(unavailable(ctl, "controller not in /proc/self/cgroup"));
+            continue;
+        };
+        let (lf, uf) = if v2 { (limit_v2, usage_v2) } else { (limit_v1, usage_v1) };
+        let limit = cg_value(host, &dir, lf);
+        let usage = cg_value(host, &dir, uf);
+        let at_root = path == "/";
+        let show = |v: Option<u64>| match v {
+            Some(v) if ctl == "memory" => human(v),
+            Some(v) => rlimits::fmt_value(v),
+            None if at_root => "none (root cgroup)".into(),
+            None => UNAVAILABLE.into(),
+        };
+        let mut r = row(
+            ctl,
+            format!("limit {}, in use {} ({}{})", show(limit), show(usage), dir, if v2 { "" } else { ", v1" }),
+            Value::obj()
+                .with("limit", limit.map(json::limit))
+                .with("usage", usage)
+                .with("path", dir.as_str())
+                .with("v2", v2),
+        );
+        if let (Some(l), Some(u)) = (limit, usage) {
+            if l != INFINITY && l > 0 && u * 10 >= l * 9 {
+                r = r.problem(format!("{} use is at {}% of the cgroup limit", ctl, u * 100 / l));
+            }
+        }
+        if ctl == "pids" {
+            if let Some(l) = limit.filter(|l| *l != INFINITY && *l < 4096) {
+                r = r.problem(format!("pids limit {} counts threads: Elasticsearch needs 4096 (docker run --pids-limit, kubelet podPidsLimit)", l));
+            }
+        }
+        rows.push(r);
+        if ctl == "memory" && !v2 {
+            let kmem = cg_value(host, &dir, "memory.kmem.limit_in_bytes");
+            let r = row(
+                "kernel memory (v1 kmem)",
+                match kmem {
+                    Some(INFINITY) => "not limited".to_string(),
+                    Some(v) => format!("limited to {}", human(v)),
+                    None => format!("{} (no memory.kmem.limit_in_bytes)", UNAVAILABLE),
+                },
+                Value::obj().with("limited", kmem.map(|v| v != INFINITY)).with("limit", kmem.map(json::limit)),
+            );
+            rows.push(r.problem_if(matches!(kmem, Some(v) if v != INFINITY), || {
+                "kernel memory accounting is limited: older kernels leak memory cgroups with it, and creating containers then fails with \"no space left on device\"".into()
+            }));
+        }
+    }
+    rows
 }

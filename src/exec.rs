@@ -39,15 +39,18 @@ pub fn exec(cmd: &Command) -> Error {
     };
     let mut argv: Vec<*const libc::c_char> = cmd.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
-    let mut envp: Vec<*const libc::c_char> = cmd.env.iter().map(|e| e.as_ptr()).collect();
-    envp.push(std::ptr::null());
+    let envp: Vec<*const libc::c_char> = match &cmd.env {
+        Some(env) => env.iter().map(|e| e.as_ptr()).chain(std::iter::once(std::ptr::null())).collect(),
+        None => Vec::new(),
+    };
+    let envp_ptr = if cmd.env.is_some() { envp.as_ptr() } else { sys::environ_ptr() };
 
     let mut denied: Option<(Vec<u8>, i32)> = None;
     for cand in candidates(arg0.as_bytes(), cmd.path_var()) {
         let Ok(c) = CString::new(cand.clone()) else {
             continue;
         };
-        let e = sys::execve(&c, &argv, &envp);
+        let e = sys::execve(&c, &argv, envp_ptr);
         match e {
             // Keep looking, like execvp: a later PATH entry may work.
             libc::ENOENT | libc::ENOTDIR => continue,

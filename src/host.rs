@@ -76,9 +76,32 @@ impl Host {
             .unwrap_or(Limit { soft: 0, hard: 0 })
     }
 
+    /// The limit of one resource, None when it could not be read (a fixture
+    /// that does not list it).
+    pub fn limit_opt(&self, r: Resource) -> Option<Limit> {
+        self.limit(r);
+        self.limits
+            .get()
+            .and_then(|all| all.iter().find(|(x, _)| *x == r).map(|(_, l)| *l))
+    }
+
+    /// Whether this process is a child subreaper (PR_GET_CHILD_SUBREAPER);
+    /// None for a fixture host or when the kernel does not say.
+    pub fn subreaper(&self) -> Option<bool> {
+        if self.root != std::path::Path::new("/") {
+            return None;
+        }
+        nix::sys::prctl::get_child_subreaper().ok()
+    }
+
+    /// The path of `path` (absolute, as on the host) below the root.
+    pub fn path(&self, path: &str) -> PathBuf {
+        self.root.join(path.trim_start_matches('/'))
+    }
+
     /// Reads a file below the root (`path` is absolute, as on the host).
     pub fn read(&self, path: &str) -> FileText {
-        let p = self.root.join(path.trim_start_matches('/'));
+        let p = self.path(path);
         std::fs::read(&p)
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .map_err(|e| e.to_string().to_lowercase())

@@ -29,6 +29,7 @@ pub mod exec;
 pub mod supervise;
 // support
 pub mod error;
+pub mod json;
 pub mod msg;
 pub mod sys;
 
@@ -39,6 +40,10 @@ use std::ffi::OsString;
 pub fn run(args: Vec<OsString>) -> Result<i32> {
     // A set-uid or set-capable lockdrop would hand any caller root's powers.
     privileges::refuse_setid()?;
+    // Hold every signal from here on: none that arrives during start-up is
+    // lost (a namespace's PID 1 drops unhandled ones) or kills us half-way.
+    // Exec mode restores the caller's mask just before execve.
+    let startup = supervise::Startup::block();
 
     // parse: defaults < profile < file < environment < flags
     let flags = cli::parse_args(args)?;
@@ -50,7 +55,14 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
         msg::stdout(concat!("lockdrop ", env!("CARGO_PKG_VERSION"), "\n"));
         return Ok(0);
     }
-    let env = cli::parse_env(&|k| std::env::var(k).ok())?;
+    // One pass over the environment for LOCKDROP_* (no per-variable lookups).
+    let ours: Vec<(&[u8], &[u8])> = sys::environ_entries()
+        .filter(|e| e.starts_with(b"LOCKDROP_"))
+        .filter_map(|e| e.iter().position(|b| *b == b'=').map(|i| (&e[..i], &e[i + 1..])))
+        .collect();
+    let env = cli::parse_env(&|k| {
+        ours.iter().find(|(n, _)| *n == k.as_bytes()).map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    })?;
     let opts = config::layered(env, flags)?;
     msg::set_level(opts.verbose.unwrap_or(0), opts.quiet.unwrap_or(false));
     if opts.profile.as_deref() == Some("list") {
@@ -67,20 +79,22 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
     let plan = plan::resolve(&opts, &host)?;
     let findings = check::check(&plan, &host);
     if opts.check {
-        return Ok(check::report(&plan, &findings, opts.json));
+        return Ok(check::report(&plan, &host, &findings, opts.json));
     }
     check::enforce(&findings)?;
 
-    // apply → run
+    // apply → run (kernel tunables first, under --sysctl-policy modify, while still root)
+    sysctl::modify(&plan, &host)?;
     match plan.mode {
         cli::Mode::Exec => {
             privileges::apply(&plan, &host)?;
+            startup.restore();
             Err(exec::exec(&plan.command))
         }
         cli::Mode::Supervise => {
             // Signals are blocked before anything changes so none that arrive
             // during start-up is lost: they are forwarded once the child exists.
-            let saved = supervise::prepare(&plan)?;
+            let saved = supervise::prepare(&plan, startup)?;
             privileges::apply(&plan, &host)?;
             supervise::run(&plan, saved)
         }

@@ -12,8 +12,8 @@ use crate::rlimits::{self, Limit, Resource};
 use crate::supervise;
 use crate::sysctl::{self, Policy, Requirement};
 use crate::users::{self, Target};
-use std::ffi::{CString, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
 
 /// How `--memlock` is met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +64,9 @@ impl LimitChange {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Command {
     pub argv: Vec<CString>,
-    pub env: Vec<CString>,
+    /// None: lockdrop's own environment, passed on as is (the common case
+    /// without a user switch costs no copy).
+    pub env: Option<Vec<CString>>,
 }
 
 impl Command {
@@ -76,9 +78,10 @@ impl Command {
     }
     /// PATH as the command will see it.
     pub fn path_var(&self) -> Option<&[u8]> {
-        self.env
-            .iter()
-            .find_map(|e| e.as_bytes().strip_prefix(b"PATH="))
+        match &self.env {
+            Some(env) => env.iter().find_map(|e| e.as_bytes().strip_prefix(b"PATH=")),
+            None => crate::sys::getenv("PATH"),
+        }
     }
 }
 
@@ -112,6 +115,11 @@ impl Plan {
             .filter(|_| self.switch)
             .map(|t| t.uid)
             .unwrap_or(host.euid)
+    }
+    /// Whether the command's capability sets are set exactly to `ambient`:
+    /// after a switch to a non-root uid.
+    pub fn exact_caps(&self) -> bool {
+        self.switch && self.target.as_ref().is_some_and(|t| t.uid != 0)
     }
     /// Capabilities lockdrop must hold to carry the plan out, each with why.
     pub fn needs(&self) -> Vec<(caps::Cap, String)> {
@@ -340,27 +348,27 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
         .iter()
         .map(|a| to_cstring("an argument of the command", a.as_bytes()))
         .collect::<Result<Vec<_>>>()?;
-    let mut env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
-    if let Some(t) = target.as_ref().filter(|_| switch) {
-        let mut set = |k: &str, v: Option<&str>| {
-            env.retain(|(ek, _)| ek != k);
-            if let Some(v) = v {
-                env.push((k.into(), v.into()));
+    // HOME, USER and LOGNAME follow the target user; everything else passes through.
+    let env = match target.as_ref().filter(|_| switch) {
+        None => None,
+        Some(t) => {
+            let mut env: Vec<CString> = crate::sys::environ_entries()
+                .filter(|e| !(e.starts_with(b"HOME=") || e.starts_with(b"USER=") || e.starts_with(b"LOGNAME=")))
+                .filter_map(|e| CString::new(e).ok())
+                .collect();
+            let mut set = |k: &str, v: &str| {
+                if let Ok(c) = CString::new(format!("{}={}", k, v)) {
+                    env.push(c);
+                }
+            };
+            set("HOME", &t.home);
+            if let Some(n) = &t.name {
+                set("USER", n);
+                set("LOGNAME", n);
             }
-        };
-        set("HOME", Some(&t.home));
-        set("USER", t.name.as_deref());
-        set("LOGNAME", t.name.as_deref());
-    }
-    let env = env
-        .into_iter()
-        .filter_map(|(k, v)| {
-            let mut b = k.into_vec();
-            b.push(b'=');
-            b.extend(v.into_vec());
-            CString::new(b).ok()
-        })
-        .collect();
+            Some(env)
+        }
+    };
     let workdir = o
         .workdir
         .as_deref()
@@ -459,6 +467,8 @@ mod tests {
         assert!(p
             .command
             .env
+            .as_ref()
+            .unwrap()
             .iter()
             .any(|e| e.as_bytes() == b"HOME=/home/es"));
     }

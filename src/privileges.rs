@@ -39,11 +39,15 @@ pub fn apply(plan: &Plan, host: &Host) -> Result<()> {
     }
 
     let keep = plan.ambient;
+    // Only a switch to a non-root uid sets the capability sets exactly: a
+    // command that stays root gets root's capabilities back at exec anyway
+    // (capabilities(7)), and clearing them would only confuse that.
+    let exact = plan.exact_caps();
     if let Some(t) = plan.target.as_ref().filter(|_| plan.switch) {
         // 2. Keep the permitted set across setresuid when capabilities must
         //    survive the switch (capabilities(7): without SECBIT_KEEP_CAPS a
         //    switch from uid 0 clears permitted, effective and ambient).
-        if !keep.is_empty() {
+        if exact && !keep.is_empty() {
             sys::set_keepcaps(true).map_err(|e| Error::apply("prctl(PR_SET_KEEPCAPS)", e))?;
         }
         // 3. Groups before gid before uid: each needs the privilege the next removes.
@@ -55,15 +59,15 @@ pub fn apply(plan: &Plan, host: &Host) -> Result<()> {
     // 4. Capabilities: exactly `keep` in effective, permitted, inheritable and
     //    ambient after a switch (one atomic capset); without a switch only
     //    the ambient additions change.
-    if plan.switch || !keep.is_empty() {
-        let (eff, prm, inh) = if plan.switch {
+    if exact || !keep.is_empty() {
+        let (eff, prm, inh) = if exact {
             (keep, keep, keep)
         } else {
             let c = sys::cap_state();
             (c.effective, c.permitted, c.inheritable.union(keep))
         };
         sys::capset(eff, prm, inh).map_err(|e| Error::apply("capset", e))?;
-        if plan.switch {
+        if exact {
             sys::ambient_clear_all()
                 .map_err(|e| Error::apply("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", e))?;
         }
@@ -74,7 +78,7 @@ pub fn apply(plan: &Plan, host: &Host) -> Result<()> {
                 hint: format!("{} could not be kept for the command", c.upper()),
             })?;
         }
-        if plan.switch && !keep.is_empty() {
+        if exact && !keep.is_empty() {
             sys::set_keepcaps(false).map_err(|e| Error::apply("prctl(PR_SET_KEEPCAPS)", e))?;
         }
     }
@@ -138,7 +142,7 @@ fn verify(plan: &Plan, _host: &Host) -> Result<()> {
             ));
         }
     }
-    if plan.switch || !plan.ambient.is_empty() {
+    if plan.exact_caps() || !plan.ambient.is_empty() {
         let c = sys::cap_state();
         if !(c.ambient.0 & plan.ambient.0 == plan.ambient.0) {
             return bad(format!(
@@ -147,7 +151,7 @@ fn verify(plan: &Plan, _host: &Host) -> Result<()> {
                 plan.ambient.names()
             ));
         }
-        if plan.switch {
+        if plan.exact_caps() {
             let k = plan.ambient;
             if c.effective != k || c.permitted != k || c.inheritable != k || c.ambient != k {
                 return bad(format!(

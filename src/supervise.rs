@@ -1,12 +1,33 @@
-//! Supervise mode (PID-1 duties): block signals before fork, start the
-//! command with the caller's mask and dispositions, forward signals, reap
-//! every zombie, tear the tree down with a grace period, and exit with the
-//! command's status. (Stub: being written.)
+//! Supervise mode (PID-1 duties): hold every signal from the start, fork the
+//! command with exactly the mask and dispositions lockdrop was given, then
+//! wait with `rt_sigtimedwait` (tini's model, no handlers): forward each
+//! signal, reap every zombie, tear the tree down with a grace period, and
+//! exit with the command's status. Owns the session/terminal arrangement of
+//! the child. Does not change credentials (that is `privileges`, which runs
+//! between `prepare` and `run`, so the child inherits them) except to drop
+//! the supervisor's own capabilities once the child exists.
+//!
+//! Order of events:
+//! 1. `Startup::block` (top of `lib::run`): every signal blocked, so none
+//!    is lost or acted on while lockdrop parses and checks. Blocked signals
+//!    are queued even for a namespace's PID 1, which drops unhandled ones
+//!    (kernel/signal.c: sig_ignored() is false for a blocked signal).
+//! 2. `prepare`: dispositions recorded; SIGCHLD set to SIG_DFL (an inherited
+//!    SIG_IGN would make the kernel reap children itself, losing the exit
+//!    status); child subreaper when not PID 1.
+//! 3. `privileges::apply`.
+//! 4. `run`: fork. The child sets up its session, restores dispositions and
+//!    mask, execs. The parent drops its capabilities, becomes non-dumpable,
+//!    closes every inherited descriptor above stderr, moves to `/`, and
+//!    loops: wait for a signal → forward it; reap until nothing is left.
 use crate::cli::Options;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::signals;
-use std::time::Duration;
+use crate::sys::signal::{self as sig, Exit, Info, SigSet};
+use crate::{caps::CapSet, exec, msg, sys};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
@@ -56,13 +77,651 @@ pub fn settings(o: &Options) -> Result<Settings> {
     })
 }
 
-/// What `prepare` saved to restore in the child.
-pub struct Saved;
-
-pub fn prepare(_plan: &Plan) -> Result<Saved> {
-    Ok(Saved)
+/// The signal mask lockdrop was started with; every signal is blocked from
+/// `block` on. Exec mode puts the mask back just before execve, supervise
+/// mode hands it to `prepare`.
+pub struct Startup {
+    mask: Option<SigSet>,
 }
 
-pub fn run(plan: &Plan, _saved: Saved) -> Result<i32> {
-    Err(crate::exec::exec(&plan.command))
+impl Startup {
+    pub fn block() -> Startup {
+        Startup {
+            mask: sig::block_all().ok(),
+        }
+    }
+    /// Exec mode: the command gets the caller's mask (signals that arrived
+    /// meanwhile are still pending and reach it, or lockdrop, right away).
+    pub fn restore(&self) {
+        if let Some(m) = self.mask {
+            let _ = sig::set_mask(m);
+        }
+    }
+}
+
+/// What `prepare` saved to restore in the child.
+pub struct Saved {
+    mask: SigSet,
+    ignored: SigSet,
+    ppid: i32,
+}
+
+pub fn prepare(plan: &Plan, startup: Startup) -> Result<Saved> {
+    let mask = startup
+        .mask
+        .ok_or_else(|| Error::apply("rt_sigprocmask", libc::EINVAL))?;
+    let mut ignored = SigSet::EMPTY;
+    for s in 1..=sig::NSIG {
+        if sig::is_ignored(s) == Some(true) {
+            ignored = ignored.with(s);
+        }
+    }
+    if ignored.has(libc::SIGCHLD) {
+        sig::set_ignored(libc::SIGCHLD, false)
+            .map_err(|e| Error::apply("rt_sigaction(SIGCHLD, SIG_DFL)", e))?;
+    }
+    if !plan.pid1 {
+        // Orphans of the command are re-parented to us, not to the real init.
+        sys::set_child_subreaper()
+            .map_err(|e| Error::apply("prctl(PR_SET_CHILD_SUBREAPER)", e))?;
+    }
+    Ok(Saved {
+        mask,
+        ignored,
+        ppid: sig::getppid(),
+    })
+}
+
+/// Where the child runs relative to lockdrop's session and terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Session {
+    /// lockdrop's own process group (no terminal, no `-g`): like tini.
+    Inherit,
+    /// Its own process group in lockdrop's session; with `foreground` it
+    /// takes the terminal, so Ctrl-C reaches it once, straight from the tty.
+    OwnGroup { foreground: bool },
+    /// A new session (setsid): its own group and no controlling terminal.
+    NewSession,
+}
+
+/// lockdrop's controlling terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ctty {
+    None,
+    /// Its device number, as fstat's st_rdev.
+    Dev(u64),
+}
+
+/// The pure decision. `stdio`: (st_rdev, st_uid) of fds 0, 1, 2 that are
+/// character devices; `uid`: the command's uid; `foreground`: lazily asks
+/// whether lockdrop's group is the terminal's foreground group (ioctls only
+/// when there is a terminal).
+///
+/// TIOCSTI (ioctl that pushes bytes into a terminal's input queue) works on
+/// the caller's controlling terminal, which every process of the session
+/// shares and can reopen as /dev/tty. A command that runs as another user
+/// than the terminal's owner (root's shell, `lockdrop -u app`) could type
+/// commands into the owner's shell after lockdrop exits. So such a command
+/// gets a new session and no controlling terminal at all.
+pub fn decide(
+    group: bool,
+    ctty: Ctty,
+    stdio: [Option<(u64, u32)>; 3],
+    uid: u32,
+    foreground: &dyn Fn() -> bool,
+) -> Session {
+    let Ctty::Dev(dev) = ctty else {
+        return if group {
+            Session::NewSession
+        } else {
+            Session::Inherit
+        };
+    };
+    let owner = stdio.iter().flatten().find(|(d, _)| *d == dev).map(|(_, u)| *u);
+    if owner != Some(uid) {
+        return Session::NewSession;
+    }
+    let stdin_is_ctty = matches!(stdio[0], Some((d, _)) if d == dev);
+    if stdin_is_ctty && foreground() {
+        Session::OwnGroup { foreground: true }
+    } else if group {
+        Session::OwnGroup { foreground: false }
+    } else {
+        Session::Inherit
+    }
+}
+
+/// tty_nr, field 7 of /proc/<pid>/stat: 0 without a controlling terminal.
+fn ctty() -> Ctty {
+    match std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| stat_fields(&s).and_then(|f| f.get(4)?.parse::<i64>().ok()))
+    {
+        Some(0) => Ctty::None,
+        Some(n) => Ctty::Dev(tty_nr_to_rdev(n as u64)),
+        // No /proc: a terminal on stdin is taken to be ours (an ioctl, but
+        // only when stdin is a character device).
+        None => match sig::char_device(0) {
+            Some((d, _)) if sig::isatty(0) => Ctty::Dev(d),
+            _ => Ctty::None,
+        },
+    }
+}
+
+/// The fields after `(comm)` of /proc/<pid>/stat: state, ppid, pgrp,
+/// session, tty_nr, ... (comm may contain spaces and parentheses).
+fn stat_fields(s: &str) -> Option<Vec<&str>> {
+    let rest = &s[s.rfind(')')? + 1..];
+    Some(rest.split_whitespace().collect())
+}
+
+/// tty_nr packs major and minor differently from st_rdev (new_encode_dev
+/// vs the glibc/musl dev_t): compare in one encoding.
+fn tty_nr_to_rdev(n: u64) -> u64 {
+    let major = (n >> 8) & 0xfff;
+    let minor = (n & 0xff) | ((n >> 12) & 0xfff00);
+    libc::makedev(major as u32, minor as u32)
+}
+
+pub fn run(plan: &Plan, saved: Saved) -> Result<i32> {
+    let s = &plan.supervise;
+    // After privileges::apply: a change of credentials clears it.
+    let mut pending = None;
+    if let Some(d) = s.pdeathsig {
+        sys::set_pdeathsig(d).map_err(|e| Error::apply("prctl(PR_SET_PDEATHSIG)", e))?;
+        if sig::getppid() != saved.ppid {
+            // The parent died before the request: act as if it had been sent.
+            pending = Some(d);
+        }
+    }
+
+    let (uid, _, _) = sys::getresuid();
+    let stdio = [0, 1, 2].map(sig::char_device);
+    let ctty = ctty();
+    let session = decide(s.process_group, ctty, stdio, uid, &|| {
+        matches!(sig::tcgetpgrp(0), Ok(fg) if fg == sig::getpgrp())
+    });
+    if session == Session::NewSession && ctty != Ctty::None {
+        msg::notice(&format!(
+            "the terminal is not owned by uid {}: the command runs in a new session without a controlling terminal (no input injection into it)",
+            uid
+        ));
+    }
+
+    let child = sig::fork().map_err(|e| Error::apply("fork", e))?;
+    if child == 0 {
+        start_child(plan, &saved, session);
+    }
+
+    // The parent: from here on it only forwards and reaps.
+    if matches!(session, Session::OwnGroup { .. }) {
+        // Both sides set the group (as shells do), so it exists before we
+        // signal -child; EACCES once the child has exec'd is harmless.
+        let _ = sig::setpgid(child, child);
+    }
+    if let Err(e) = drop_privileges() {
+        let _ = sig::kill(child, libc::SIGKILL);
+        while sig::reap_one().is_ok() {}
+        return Err(e);
+    }
+    let me = sys::getpid();
+    let mut sup = Supervisor {
+        s,
+        me,
+        child,
+        group: s.process_group,
+        pid1: me == 1,
+        proc_ok: std::fs::read_link("/proc/self")
+            .map(|p| p.as_os_str() == me.to_string().as_str())
+            .unwrap_or(false),
+        status: None,
+        deadline: None,
+        killed: false,
+        termed: HashSet::new(),
+        group_termed: false,
+        fallback_termed: false,
+    };
+    msg::verbose(&format!(
+        "supervising {} (pid {}){}",
+        plan.command.name(),
+        child,
+        if sup.pid1 { " as PID 1" } else { " as a child subreaper" }
+    ));
+    let code = sup.supervise(pending);
+    if session == (Session::OwnGroup { foreground: true }) {
+        // Hand the terminal back; SIGTTOU is blocked, so this works from the
+        // background too. 0 means our group is outside this PID namespace.
+        let own = sig::getpgrp();
+        if own > 0 {
+            let _ = sig::tcsetpgrp(0, own);
+        }
+    }
+    Ok(code)
+}
+
+/// The forked child: session, dispositions, mask, exec. Never returns.
+fn start_child(plan: &Plan, saved: &Saved, session: Session) -> ! {
+    match session {
+        Session::Inherit => {}
+        Session::OwnGroup { foreground } => {
+            let _ = sig::setpgid(0, 0);
+            if foreground {
+                // All signals are still blocked, so SIGTTOU cannot stop us.
+                let _ = sig::tcsetpgrp(0, sys::getpid());
+            }
+        }
+        Session::NewSession => {
+            if let Err(e) = sig::setsid() {
+                // Fail closed: this session exists to keep the terminal away.
+                msg::error(&format!(
+                    "setsid failed: {}; the command was not started",
+                    crate::error::errno_str(e)
+                ));
+                sig::exit_now(crate::error::EXIT_LOCKDROP);
+            }
+        }
+    }
+    // Exactly the caller's dispositions (ignored stays ignored, the rest
+    // default: lockdrop installs no handlers), then exactly its mask.
+    for s in 1..=sig::NSIG {
+        if s != libc::SIGKILL && s != libc::SIGSTOP {
+            let _ = sig::set_ignored(s, saved.ignored.has(s));
+        }
+    }
+    let _ = sig::set_mask(saved.mask);
+    let e = exec::exec(&plan.command);
+    // Block again so that reporting (a write to a closed pipe) cannot kill
+    // us with SIGPIPE instead of exiting 126/127.
+    let _ = sig::block_all();
+    crate::report(&e);
+    sig::exit_now(e.exit_code())
+}
+
+/// Least privilege for the process that stays: no capabilities in any set,
+/// not dumpable (no ptrace, no core, /proc/<pid> owned by root), no
+/// descriptor beyond stdio (the child holds what lockdrop was given, so a
+/// pipe's reader sees EOF when the child closes its end), cwd `/`.
+fn drop_privileges() -> Result<()> {
+    sys::capset(CapSet::EMPTY, CapSet::EMPTY, CapSet::EMPTY)
+        .map_err(|e| Error::apply("capset (dropping the supervisor's capabilities)", e))?;
+    // Ambient capabilities already fell out with permitted; this is cheap.
+    let _ = sys::ambient_clear_all();
+    sys::set_dumpable(false).map_err(|e| Error::apply("prctl(PR_SET_DUMPABLE)", e))?;
+    sig::close_from(3);
+    // Pin no mount: `/` always exists. Failure is harmless, so ignored.
+    let _ = sys::chdir(c"/");
+    Ok(())
+}
+
+/// Whether forwarding `to` means "stop": the signal that starts the grace
+/// period. HUP and USR1 are reload signals for many services; not these.
+fn is_terminating(to: i32) -> bool {
+    matches!(to, libc::SIGTERM | libc::SIGINT | libc::SIGQUIT)
+}
+
+fn is_stop(s: i32) -> bool {
+    matches!(s, libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU)
+}
+
+/// The exit status lockdrop reports for the main child.
+pub fn exit_code(how: Exit, remap: &[i32]) -> i32 {
+    let c = match how {
+        Exit::Code(c) => c,
+        Exit::Signal(n) => 128 + n,
+    };
+    if remap.contains(&c) {
+        0
+    } else {
+        c
+    }
+}
+
+/// `--rewrite`: the first rule for `from` wins; 0 drops the signal.
+pub fn rewrite(rules: &[(i32, i32)], from: i32) -> i32 {
+    rules
+        .iter()
+        .find(|(f, _)| *f == from)
+        .map(|(_, t)| *t)
+        .unwrap_or(from)
+}
+
+/// A signal the kernel raised against lockdrop itself, not one sent to it:
+/// SIGPIPE/SIGXFSZ from its own write to stderr (si_code SI_USER, si_pid
+/// ourselves), SIGXCPU from its own RLIMIT_CPU (SI_KERNEL).
+fn self_inflicted(i: &Info, me: i32) -> bool {
+    match i.signo {
+        libc::SIGPIPE | libc::SIGXFSZ => i.code == libc::SI_USER && i.pid == me,
+        libc::SIGXCPU => i.code == libc::SI_KERNEL,
+        _ => false,
+    }
+}
+
+/// A process as /proc shows it.
+struct Proc {
+    pid: i32,
+    ppid: i32,
+    pgrp: i32,
+}
+
+fn processes() -> Option<Vec<Proc>> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        // A process may vanish between readdir and read: skip it.
+        let Ok(st) = std::fs::read_to_string(format!("/proc/{}/stat", pid)) else {
+            continue;
+        };
+        let Some(f) = stat_fields(&st) else { continue };
+        let num = |i: usize| f.get(i).and_then(|x| x.parse::<i32>().ok());
+        if let (Some(ppid), Some(pgrp)) = (num(1), num(2)) {
+            v.push(Proc { pid, ppid, pgrp });
+        }
+    }
+    Some(v)
+}
+
+/// Everything below `root` in the process tree.
+fn descendants(all: &[Proc], root: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for c in all.iter().filter(|c| c.ppid == p && c.pid != root) {
+            if !out.contains(&c.pid) {
+                out.push(c.pid);
+                frontier.push(c.pid);
+            }
+        }
+    }
+    out
+}
+
+struct Supervisor<'a> {
+    s: &'a Settings,
+    me: i32,
+    child: i32,
+    /// Forward to the child's process group (`-g`).
+    group: bool,
+    pid1: bool,
+    /// /proc shows our PID namespace (its `self` is our pid): only then may
+    /// pids read from it be signalled.
+    proc_ok: bool,
+    status: Option<Exit>,
+    /// End of the grace period, once the teardown has started.
+    deadline: Option<Instant>,
+    killed: bool,
+    /// Who already got SIGTERM from the teardown.
+    termed: HashSet<i32>,
+    /// The child's group got a terminating signal forwarded (`-g`).
+    group_termed: bool,
+    fallback_termed: bool,
+}
+
+impl Supervisor<'_> {
+    fn supervise(&mut self, pending: Option<i32>) -> i32 {
+        if let Some(s) = pending {
+            self.on_signal(Info {
+                signo: s,
+                code: libc::SI_KERNEL,
+                pid: 0,
+            });
+        }
+        loop {
+            let left = self.reap();
+            if self.status.is_some() {
+                if !left || self.s.grace.is_zero() {
+                    break;
+                }
+                // The main child is gone, others remain (adopted daemons,
+                // its own children now re-parented to us).
+                self.start_teardown();
+            }
+            if let Some(d) = self.deadline {
+                if self.killed || Instant::now() >= d {
+                    if !self.kill_all() && self.status.is_some() {
+                        // Not PID 1 and no usable /proc: the rest cannot be
+                        // found, let alone waited for.
+                        break;
+                    }
+                    self.killed = true;
+                } else {
+                    // Orphans re-parented to us since the last look.
+                    self.term_others();
+                }
+            }
+            let timeout = self.deadline.map(|d| {
+                if self.killed {
+                    Duration::from_millis(50)
+                } else {
+                    d.saturating_duration_since(Instant::now())
+                        .min(Duration::from_millis(100))
+                }
+            });
+            match sig::wait(SigSet::FULL, timeout) {
+                Ok(info) => self.on_signal(info),
+                // EAGAIN: timeout; EINTR: woken by a stop/continue.
+                Err(_) => {}
+            }
+        }
+        exit_code(self.status.unwrap_or(Exit::Code(0)), &self.s.remap_exit)
+    }
+
+    /// waitpid(-1, WNOHANG) until nothing more has ended: coalesced SIGCHLDs
+    /// and orphans included. Returns whether any child remains.
+    fn reap(&mut self) -> bool {
+        loop {
+            match sig::reap_one() {
+                Ok(Some((pid, how))) => {
+                    if pid == self.child && self.status.is_none() {
+                        msg::verbose(&format!("the command (pid {}) ended: {:?}", pid, how));
+                        self.status = Some(how);
+                    }
+                }
+                Ok(None) => return true,
+                Err(libc::EINTR) => continue,
+                // ECHILD: nothing left.
+                Err(_) => return false,
+            }
+        }
+    }
+
+    fn on_signal(&mut self, info: Info) {
+        let from = info.signo;
+        if from == libc::SIGCHLD || self_inflicted(&info, self.me) {
+            return;
+        }
+        if self.status.is_some() {
+            return; // nothing to forward to any more
+        }
+        let to = rewrite(&self.s.rewrite, from);
+        if to == 0 {
+            msg::verbose(&format!("dropped {} (--rewrite)", signals::name(from)));
+            return;
+        }
+        let target = if self.group { -self.child } else { self.child };
+        // The kernel discards TSTP/TTIN/TTOU with the default action in an
+        // orphaned process group, which a container's child usually is:
+        // a child without a handler for it gets SIGSTOP, which always stops.
+        let send = if is_stop(to) && !self.child_handles(to) {
+            libc::SIGSTOP
+        } else {
+            to
+        };
+        msg::verbose(&format!(
+            "forwarding {} to {}",
+            signals::name(send),
+            target
+        ));
+        let _ = sig::kill(target, send);
+        if is_terminating(to) && !self.s.grace.is_zero() && self.deadline.is_none() {
+            self.group_termed = self.group;
+            self.start_teardown();
+        }
+    }
+
+    /// Whether the main child catches or ignores `s` (/proc/<pid>/status).
+    fn child_handles(&self, s: i32) -> bool {
+        if !self.proc_ok {
+            return true;
+        }
+        let Ok(st) = std::fs::read_to_string(format!("/proc/{}/status", self.child)) else {
+            return true;
+        };
+        let mask = |key: &str| {
+            st.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+                .unwrap_or(0)
+        };
+        SigSet(mask("SigCgt:") | mask("SigIgn:")).has(s)
+    }
+
+    fn start_teardown(&mut self) {
+        if self.deadline.is_some() {
+            return;
+        }
+        msg::verbose(&format!(
+            "stopping the rest of the tree: SIGTERM now, SIGKILL in {:?}",
+            self.s.grace
+        ));
+        self.deadline = Some(Instant::now() + self.s.grace);
+        self.term_others();
+    }
+
+    /// SIGTERM to each process adopted by us, other than the main child and
+    /// (when it already got the forwarded signal) the child's group. Their
+    /// own children are theirs to stop; the SIGKILL at the deadline is for all.
+    fn term_others(&mut self) {
+        match self.processes() {
+            Some(all) => {
+                for p in all.iter().filter(|p| p.ppid == self.me) {
+                    if p.pid == self.child
+                        || (self.group_termed && p.pgrp == self.child)
+                        || !self.termed.insert(p.pid)
+                    {
+                        continue;
+                    }
+                    let _ = sig::kill(p.pid, libc::SIGTERM);
+                }
+            }
+            None if self.pid1 && !self.fallback_termed => {
+                // No usable /proc: everything in the namespace but us (the
+                // main child may see SIGTERM twice).
+                self.fallback_termed = true;
+                let _ = sig::kill(-1, libc::SIGTERM);
+            }
+            None => {}
+        }
+    }
+
+    /// SIGKILL to the whole tree. Returns false when the tree cannot be
+    /// found (not PID 1 and no usable /proc).
+    fn kill_all(&mut self) -> bool {
+        if self.pid1 {
+            // Everything in the namespace except ourselves, atomically.
+            let _ = sig::kill(-1, libc::SIGKILL);
+            return true;
+        }
+        match self.processes() {
+            Some(all) => {
+                for pid in descendants(&all, self.me) {
+                    let _ = sig::kill(pid, libc::SIGKILL);
+                }
+                true
+            }
+            None => {
+                if self.status.is_none() {
+                    let _ = sig::kill(self.child, libc::SIGKILL);
+                }
+                false
+            }
+        }
+    }
+
+    fn processes(&self) -> Option<Vec<Proc>> {
+        if self.proc_ok {
+            processes()
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(exit_code(Exit::Code(3), &[]), 3);
+        assert_eq!(exit_code(Exit::Signal(15), &[]), 143);
+        assert_eq!(exit_code(Exit::Signal(15), &[143]), 0);
+        assert_eq!(exit_code(Exit::Code(143), &[1, 143]), 0);
+        assert_eq!(exit_code(Exit::Code(0), &[143]), 0);
+    }
+
+    #[test]
+    fn rewrites() {
+        let r = [(15, 3), (10, 0), (15, 1)];
+        assert_eq!(rewrite(&r, 15), 3);
+        assert_eq!(rewrite(&r, 10), 0);
+        assert_eq!(rewrite(&r, 2), 2);
+    }
+
+    #[test]
+    fn stat_parsing() {
+        let s = "42 (a) b (c)) S 1 42 42 34816 42 4194560 0";
+        let f = stat_fields(s).unwrap();
+        assert_eq!(&f[..5], ["S", "1", "42", "42", "34816"]);
+        assert!(stat_fields("garbage").is_none());
+    }
+
+    #[test]
+    fn tty_nr_encoding() {
+        // /dev/pts/0 is 136:0, tty_nr 34816; /dev/pts/300 is 137:44.
+        assert_eq!(tty_nr_to_rdev(34816), libc::makedev(136, 0));
+        let nr = (137 << 8) | 44;
+        assert_eq!(tty_nr_to_rdev(nr), libc::makedev(137, 44));
+        let big = (4 << 8) | (0x12 << 12) | 0x34; // minor 0x1234
+        assert_eq!(tty_nr_to_rdev(big), libc::makedev(4, 0x1234));
+    }
+
+    #[test]
+    fn sessions() {
+        let yes = || true;
+        let no = || false;
+        let tty = Some((7, 1000));
+        // No terminal: tini's default, or a new session with -g.
+        assert_eq!(decide(false, Ctty::None, [None; 3], 0, &yes), Session::Inherit);
+        assert_eq!(decide(true, Ctty::None, [None; 3], 0, &yes), Session::NewSession);
+        // The command's own terminal on stdin, lockdrop in the foreground.
+        assert_eq!(
+            decide(false, Ctty::Dev(7), [tty, tty, tty], 1000, &yes),
+            Session::OwnGroup { foreground: true }
+        );
+        // ... in the background: no stealing the terminal.
+        assert_eq!(decide(false, Ctty::Dev(7), [tty, None, None], 1000, &no), Session::Inherit);
+        assert_eq!(
+            decide(true, Ctty::Dev(7), [tty, None, None], 1000, &no),
+            Session::OwnGroup { foreground: false }
+        );
+        // Someone else's terminal (root's shell, command as uid 1000): new session.
+        let root_tty = Some((7, 0));
+        assert_eq!(
+            decide(false, Ctty::Dev(7), [root_tty; 3], 1000, &yes),
+            Session::NewSession
+        );
+        // A controlling terminal whose owner cannot be seen: new session.
+        assert_eq!(decide(false, Ctty::Dev(7), [None; 3], 1000, &yes), Session::NewSession);
+    }
+
+    #[test]
+    fn tree() {
+        let p = |pid, ppid| Proc { pid, ppid, pgrp: pid };
+        let all = [p(10, 1), p(11, 10), p(12, 11), p(20, 1), p(30, 5)];
+        let mut d = descendants(&all, 1);
+        d.sort();
+        assert_eq!(d, [10, 11, 12, 20]);
+    }
 }

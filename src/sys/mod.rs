@@ -40,6 +40,41 @@ pub fn inject(_step: &str) -> SysResult<()> {
     Ok(())
 }
 
+extern "C" {
+    static environ: *const *const libc::c_char;
+}
+
+/// The environment lockdrop was started with, entry by entry (`KEY=VALUE`
+/// bytes). lockdrop never calls setenv, so the array is stable; reading it
+/// directly costs one pass instead of std's lock and copies per variable.
+pub fn environ_entries() -> impl Iterator<Item = &'static [u8]> {
+    // SAFETY: `environ` is the C runtime's NULL-terminated array of
+    // NUL-terminated strings; nothing in lockdrop modifies it.
+    let mut p = unsafe { environ };
+    std::iter::from_fn(move || {
+        // SAFETY: p walks the array up to its NULL terminator.
+        unsafe {
+            if p.is_null() || (*p).is_null() {
+                return None;
+            }
+            let e = std::ffi::CStr::from_ptr(*p).to_bytes();
+            p = p.add(1);
+            Some(e)
+        }
+    })
+}
+
+/// The environment pointer to hand to execve unchanged.
+pub fn environ_ptr() -> *const *const libc::c_char {
+    // SAFETY: reading the C runtime's pointer.
+    unsafe { environ }
+}
+
+/// One variable's value from the original environment.
+pub fn getenv(key: &str) -> Option<&'static [u8]> {
+    environ_entries().find_map(|e| e.strip_prefix(key.as_bytes())?.strip_prefix(b"="))
+}
+
 /// The five capability sets of this process.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CapState {
@@ -304,14 +339,14 @@ pub fn chdir(path: &std::ffi::CStr) -> SysResult<()> {
 pub fn execve(
     path: &std::ffi::CStr,
     argv: &[*const libc::c_char],
-    envp: &[*const libc::c_char],
+    envp: *const *const libc::c_char,
 ) -> i32 {
     if let Err(e) = inject("exec") {
         return e;
     }
     // SAFETY: argv and envp are NULL-terminated arrays of pointers into
-    // CStrings that the caller keeps alive across the call.
-    unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+    // CStrings (or the C runtime's environ) that stay alive across the call.
+    unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp) };
     errno()
 }
 

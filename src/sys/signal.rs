@@ -1,2 +1,305 @@
-//! Signal masks, dispositions, fork, wait and kill for the supervisor.
-//! (Stub: being written.)
+//! Signal masks and dispositions, fork, wait, kill, sessions and terminal
+//! process groups for the supervisor. One syscall per function, errno out,
+//! no policy.
+//!
+//! Masks and dispositions go through the raw `rt_sigprocmask` and
+//! `rt_sigaction` syscalls with the kernel's 64-bit signal set, not libc's
+//! wrappers: musl and glibc hide or refuse their internal signals (32–34),
+//! and lockdrop must give the command exactly the mask it was given.
+use super::{check, errno, SysResult};
+use std::time::Duration;
+
+/// The kernel's signal set (`_NSIG` = 64): bit `n - 1` is signal `n`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SigSet(pub u64);
+
+/// Signals 1..=64, the kernel's range (SIGRTMAX is 64 on Linux).
+pub const NSIG: i32 = 64;
+const SETSIZE: usize = 8;
+
+impl SigSet {
+    pub const EMPTY: SigSet = SigSet(0);
+    pub const FULL: SigSet = SigSet(u64::MAX);
+    pub fn has(self, sig: i32) -> bool {
+        (1..=NSIG).contains(&sig) && self.0 & (1 << (sig - 1)) != 0
+    }
+    pub fn with(self, sig: i32) -> SigSet {
+        if (1..=NSIG).contains(&sig) {
+            SigSet(self.0 | (1 << (sig - 1)))
+        } else {
+            self
+        }
+    }
+}
+
+fn sigprocmask(how: libc::c_int, set: Option<SigSet>) -> SysResult<SigSet> {
+    let mut old = 0u64;
+    let new = set.map(|s| s.0);
+    // SAFETY: pointers to a u64 (the kernel sigset on 64-bit) or NULL, and
+    // the matching sigsetsize.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            how,
+            new.as_ref()
+                .map_or(std::ptr::null(), |n| n as *const u64),
+            &mut old as *mut u64,
+            SETSIZE,
+        ) as libc::c_int
+    })?;
+    Ok(SigSet(old))
+}
+
+/// Blocks every signal and returns the mask that was in force. The kernel
+/// silently keeps SIGKILL and SIGSTOP unblockable, and still delivers
+/// synchronous faults (a real SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP,
+/// SIGSYS in this process) by force: force_sig_info_to_task() unblocks them
+/// and resets them to SIG_DFL, so a crash is never hidden by the mask.
+pub fn block_all() -> SysResult<SigSet> {
+    sigprocmask(libc::SIG_BLOCK, Some(SigSet::FULL))
+}
+
+/// Sets the mask exactly (SIG_SETMASK).
+pub fn set_mask(m: SigSet) -> SysResult<()> {
+    sigprocmask(libc::SIG_SETMASK, Some(m)).map(drop)
+}
+
+pub fn mask() -> SysResult<SigSet> {
+    sigprocmask(libc::SIG_BLOCK, None)
+}
+
+/// The kernel's `struct sigaction` on x86_64 and aarch64.
+#[repr(C)]
+#[derive(Default)]
+struct KSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+/// Whether `sig` is ignored (SIG_IGN). None for SIGKILL/SIGSTOP or an
+/// invalid number.
+pub fn is_ignored(sig: i32) -> Option<bool> {
+    let mut old = KSigaction::default();
+    // SAFETY: NULL new action (query only) and a valid out-pointer of the
+    // kernel's layout.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            sig,
+            std::ptr::null::<KSigaction>(),
+            &mut old as *mut KSigaction,
+            SETSIZE,
+        )
+    };
+    if r < 0 {
+        return None;
+    }
+    Some(old.handler == libc::SIG_IGN)
+}
+
+/// Sets `sig` to SIG_IGN or SIG_DFL (never a handler: lockdrop has none).
+pub fn set_ignored(sig: i32, ignore: bool) -> SysResult<()> {
+    let act = KSigaction {
+        handler: if ignore { libc::SIG_IGN } else { libc::SIG_DFL },
+        ..KSigaction::default()
+    };
+    // SAFETY: a valid action of the kernel's layout; SIG_IGN/SIG_DFL need no
+    // restorer; NULL old action.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            sig,
+            &act as *const KSigaction,
+            std::ptr::null_mut::<KSigaction>(),
+            SETSIZE,
+        ) as libc::c_int
+    })
+    .map(drop)
+}
+
+/// The part of `siginfo_t` lockdrop reads (same layout on every 64-bit
+/// Linux: three ints, then the union at offset 16 starting with pid, uid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Info {
+    pub signo: i32,
+    pub code: i32,
+    pub pid: i32,
+}
+
+/// rt_sigtimedwait(2): takes one pending signal of `set` (which must be
+/// blocked), waiting at most `timeout` (None: forever). Err(EAGAIN) on
+/// timeout, Err(EINTR) when interrupted (e.g. by SIGCONT after a stop).
+pub fn wait(set: SigSet, timeout: Option<Duration>) -> SysResult<Info> {
+    let mut raw = [0u64; 16]; // sizeof(siginfo_t) = 128
+    // The kernel's timespec on 64-bit (libc's time_t alias is deprecated on musl).
+    #[repr(C)]
+    struct KTimespec {
+        sec: i64,
+        nsec: i64,
+    }
+    let ts = timeout.map(|t| KTimespec {
+        sec: t.as_secs().min(i64::MAX as u64) as i64,
+        nsec: t.subsec_nanos() as i64,
+    });
+    // SAFETY: the set is a u64 with its size, raw is 128 writable bytes (a
+    // siginfo_t), the timespec is valid or NULL.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigtimedwait,
+            &set.0 as *const u64,
+            raw.as_mut_ptr(),
+            ts.as_ref()
+                .map_or(std::ptr::null(), |t| t as *const KTimespec),
+            SETSIZE,
+        )
+    };
+    if r < 0 {
+        return Err(errno());
+    }
+    // si_signo, si_errno | si_code, then the union: si_pid | si_uid.
+    let lo = |w: u64| w as u32 as i32;
+    Ok(Info {
+        signo: lo(raw[0]),
+        code: lo(raw[1]),
+        pid: lo(raw[2]),
+    })
+}
+
+/// fork(2): Ok(0) in the child, Ok(pid) in the parent.
+pub fn fork() -> SysResult<i32> {
+    super::inject("fork")?;
+    // SAFETY: lockdrop is single-threaded, so the child may run ordinary
+    // code (allocation included) until it execs or _exits.
+    check(unsafe { libc::fork() })
+}
+
+/// _exit(2): no atexit handlers, no stdio flush (for the forked child).
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and touches no Rust state.
+    unsafe { libc::_exit(code) }
+}
+
+/// How a reaped process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+/// waitpid(-1, WNOHANG): Ok(Some((pid, how))) for one reaped child,
+/// Ok(None) when children remain but none has ended, Err(ECHILD) when
+/// there are no children.
+pub fn reap_one() -> SysResult<Option<(i32, Exit)>> {
+    let mut status = 0;
+    // SAFETY: status is a valid out-pointer.
+    let pid = check(unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) })?;
+    if pid == 0 {
+        return Ok(None);
+    }
+    let how = if libc::WIFSIGNALED(status) {
+        Exit::Signal(libc::WTERMSIG(status))
+    } else {
+        Exit::Code(libc::WEXITSTATUS(status))
+    };
+    Ok(Some((pid, how)))
+}
+
+/// kill(2); `pid` < 0 signals a process group, -1 every process we may.
+pub fn kill(pid: i32, sig: i32) -> SysResult<()> {
+    // SAFETY: integer-only syscall.
+    check(unsafe { libc::kill(pid, sig) }).map(drop)
+}
+
+pub fn setsid() -> SysResult<()> {
+    // SAFETY: no arguments.
+    check(unsafe { libc::setsid() }).map(drop)
+}
+
+pub fn setpgid(pid: i32, pgid: i32) -> SysResult<()> {
+    // SAFETY: integer-only syscall.
+    check(unsafe { libc::setpgid(pid, pgid) }).map(drop)
+}
+
+pub fn getpgrp() -> i32 {
+    // SAFETY: no arguments.
+    unsafe { libc::getpgrp() }
+}
+
+pub fn getppid() -> i32 {
+    // SAFETY: no arguments.
+    unsafe { libc::getppid() }
+}
+
+pub fn getsid() -> i32 {
+    // SAFETY: integer-only syscall.
+    unsafe { libc::getsid(0) }
+}
+
+/// tcgetpgrp(3) (TIOCGPGRP): the terminal's foreground process group.
+pub fn tcgetpgrp(fd: i32) -> SysResult<i32> {
+    // SAFETY: integer-only call.
+    check(unsafe { libc::tcgetpgrp(fd) })
+}
+
+/// tcsetpgrp(3) (TIOCSPGRP). Called with SIGTTOU blocked, so a background
+/// caller is not stopped (tty_check_change treats blocked as ignored).
+pub fn tcsetpgrp(fd: i32, pgrp: i32) -> SysResult<()> {
+    // SAFETY: integer-only call.
+    check(unsafe { libc::tcsetpgrp(fd, pgrp) }).map(drop)
+}
+
+/// isatty(3) (one TCGETS ioctl).
+pub fn isatty(fd: i32) -> bool {
+    // SAFETY: integer-only call.
+    unsafe { libc::isatty(fd) == 1 }
+}
+
+/// fstat(2) of `fd` when it is a character device: (st_rdev, st_uid).
+pub fn char_device(fd: i32) -> Option<(u64, u32)> {
+    // SAFETY: zeroed stat is a valid out-buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: st is a valid out-pointer.
+    if unsafe { libc::fstat(fd, &mut st) } < 0 {
+        return None;
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFCHR {
+        return None;
+    }
+    Some((st.st_rdev as u64, st.st_uid))
+}
+
+/// Closes every descriptor from `first` up: close_range(2) (Linux 5.9),
+/// else each entry of /proc/self/fd.
+pub fn close_from(first: u32) {
+    // SAFETY: integer-only syscall.
+    let r = unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, 0) };
+    if r == 0 {
+        return;
+    }
+    let fds: Vec<i32> = std::fs::read_dir("/proc/self/fd")
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .filter(|&fd: &i32| fd >= first as i32)
+                .collect()
+        })
+        .unwrap_or_default();
+    for fd in fds {
+        // SAFETY: closing a descriptor number; the directory's own
+        // descriptor is already closed (EBADF is harmless).
+        unsafe { libc::close(fd) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sigset_bits() {
+        let s = SigSet::EMPTY.with(1).with(64).with(0).with(65);
+        assert!(s.has(1) && s.has(64) && !s.has(2) && !s.has(0));
+        assert_eq!(s.0, 1 | (1 << 63));
+    }
+}

@@ -1,0 +1,308 @@
+//! The real-kernel tier: lockdrop as PID 1 of a Linux VM (qemu, software
+//! emulation) where it holds every capability, CAP_SYS_RESOURCE included,
+//! which neither this machine nor CI grants to a namespace or a container.
+//! Each test boots the Debian cloud kernel with an initramfs built by
+//! `vm/harness.rs`; the guest prints on the serial console and the kernel's
+//! "Attempted to kill init! exitcode=0x…" panic carries PID 1's exit status.
+//!
+//! Most scenarios boot `rdinit=/vmtool` (tests/vm/vmtool.c), which mounts
+//! /proc, optionally shrinks the bounding set or starts the signal relay, and
+//! execs lockdrop in the same process: lockdrop is PID 1 with no runtime in
+//! between. The first scenario boots `rdinit=/lockdrop` with nothing else.
+//!
+//! Boot defaults of this kernel for init: memlock 8 MiB, nofile 1024:4096,
+//! nproc ~832 (a quarter of max_threads at 256 MiB).
+
+#[path = "vm/harness.rs"]
+mod harness;
+
+use harness::{boot, Boot, Entry};
+
+const MIB: u64 = 1 << 20;
+
+/// vmtool as init: mount /proc and /dev, apply `pre` options, exec lockdrop
+/// with `args`.
+fn via_vmtool(name: &str, pre: &[&str], args: &[&str], extra: &[Entry]) -> Boot {
+    let mut v: Vec<&str> = vec!["init"];
+    v.extend_from_slice(pre);
+    v.push("/lockdrop");
+    v.extend_from_slice(args);
+    let b = boot(name, "/vmtool", &v, extra);
+    b.check(
+        b.has_line("vmtool: pid 1 execs /lockdrop"),
+        "vmtool did not exec lockdrop as PID 1",
+    );
+    b
+}
+
+fn cap_mask(b: &Boot, key: &str) -> u64 {
+    let v = b.value(key);
+    b.check(v.is_some(), &format!("the probe printed no {}", key));
+    u64::from_str_radix(v.unwrap_or("0"), 16).unwrap_or(u64::MAX)
+}
+
+/// `soft:hard` of a `rlimit.NAME=` line as numbers (unlimited = u64::MAX).
+fn limit(b: &Boot, key: &str) -> (u64, u64) {
+    let v = b.value(key);
+    b.check(v.is_some(), &format!("no {} line", key));
+    let n = |s: &str| {
+        if s == "unlimited" {
+            u64::MAX
+        } else {
+            s.parse().unwrap_or(0)
+        }
+    };
+    let (s, h) = v.unwrap_or("0:0").split_once(':').unwrap_or(("0", "0"));
+    (n(s), n(h))
+}
+
+fn lockdrop_lines<'a>(b: &'a Boot) -> Vec<&'a str> {
+    b.lines()
+        .into_iter()
+        .filter(|l| l.starts_with("lockdrop:"))
+        .collect()
+}
+
+/// The memlock line of `--check`'s report.
+fn check_memlock_line<'a>(b: &'a Boot) -> &'a str {
+    let l = b
+        .lines()
+        .into_iter()
+        .find(|l| l.contains("memlock:") || l.contains("memlock "));
+    b.check(l.is_some(), "--check printed no memlock line");
+    l.unwrap_or("")
+}
+
+const IPC_LOCK: u64 = 1 << 14;
+const SYS_RESOURCE: u64 = 1 << 24;
+
+/// The purest form: the kernel runs /lockdrop as init, nothing before it (no
+/// /proc either). It raises RLIMIT_MEMLOCK to unlimited with CAP_SYS_RESOURCE,
+/// becomes `app`, supervises the probe, which locks 64 MiB with no
+/// capability, and exits with the probe's status.
+#[test]
+fn vm_lockdrop_is_the_kernels_init() {
+    let b = boot(
+        "init-direct",
+        "/lockdrop",
+        &["--memlock", "unlimited", "--user", "app", "/probe", "mlock", "64M", ",", "exit", "42"],
+        &[],
+    );
+    b.check(
+        b.has_line("mlock ok bytes=67108864"),
+        "the probe could not lock 64 MiB",
+    );
+    b.expect_exit(42);
+}
+
+/// `--memlock unlimited --user app` as root with every capability takes the
+/// rlimit path: soft and hard unlimited in the child, no capability at all,
+/// and it locks far more than the 8 MiB default.
+#[test]
+fn vm_memlock_rlimit_path_with_sys_resource() {
+    let b = via_vmtool(
+        "memlock-rlimit",
+        &[],
+        &["--memlock", "unlimited", "--user", "app", "/probe", "status", ",", "mlock", "64M"],
+        &[],
+    );
+    b.expect_value("Uid", "1000 1000 1000 1000");
+    b.expect_value("Gid", "1000 1000 1000 1000");
+    b.expect_value("Groups", "1000 2000");
+    b.expect_value("PPid", "1");
+    for set in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
+        b.check(cap_mask(&b, set) == 0, &format!("{} is not empty", set));
+    }
+    b.check(
+        limit(&b, "rlimit.memlock") == (u64::MAX, u64::MAX),
+        "RLIMIT_MEMLOCK is not unlimited:unlimited in the child",
+    );
+    b.check(
+        b.has_line("mlock ok bytes=67108864"),
+        "the probe could not lock 64 MiB",
+    );
+    let vmlck: u64 = b
+        .lines()
+        .iter()
+        .find_map(|l| l.split("VmLck_kB=").nth(1))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    b.check(vmlck * 1024 >= 64 * MIB, "VmLck is below 64 MiB");
+    b.expect_exit(0);
+}
+
+#[test]
+fn vm_check_says_rlimit_path_with_sys_resource() {
+    let b = via_vmtool(
+        "check-rlimit",
+        &[],
+        &["--check", "--memlock", "unlimited", "--user", "app", "/probe", "status"],
+        &[],
+    );
+    let l = check_memlock_line(&b);
+    b.check(
+        l.contains("RLIMIT_MEMLOCK") && l.contains("CAP_SYS_RESOURCE") && !l.contains("ambient"),
+        &format!("--check does not announce the rlimit path: {:?}", l),
+    );
+    b.check(!b.has_line("Uid="), "--check ran the command");
+    b.expect_exit(0);
+}
+
+/// SYS_RESOURCE removed from the bounding set before lockdrop starts: the
+/// hard limit stays 8 MiB, CAP_IPC_LOCK is kept ambient and the child locks
+/// 64 MiB anyway; lockdrop says so in one notice line.
+#[test]
+fn vm_memlock_ambient_path_without_sys_resource() {
+    let b = via_vmtool(
+        "memlock-ambient",
+        &["--drop-bound", "sys_resource"],
+        &["--memlock", "unlimited", "--user", "app", "/probe", "status", ",", "mlock", "64M"],
+        &[],
+    );
+    b.expect_value("Uid", "1000 1000 1000 1000");
+    b.check(
+        cap_mask(&b, "CapBnd") & SYS_RESOURCE == 0,
+        "SYS_RESOURCE is still in the bounding set",
+    );
+    b.check(cap_mask(&b, "CapAmb") == IPC_LOCK, "CapAmb is not exactly IPC_LOCK");
+    b.check(cap_mask(&b, "CapEff") == IPC_LOCK, "CapEff is not exactly IPC_LOCK");
+    b.check(
+        limit(&b, "rlimit.memlock") == (8 * MIB, 8 * MIB),
+        "RLIMIT_MEMLOCK is not the boot default 8 MiB",
+    );
+    b.check(
+        b.has_line("mlock ok bytes=67108864"),
+        "the probe could not lock 64 MiB through ambient CAP_IPC_LOCK",
+    );
+    let notices: Vec<&str> = lockdrop_lines(&b)
+        .into_iter()
+        .filter(|l| l.contains("IPC_LOCK"))
+        .collect();
+    b.check(
+        notices.len() == 1 && notices[0].contains("ambient"),
+        "expected one notice line about ambient CAP_IPC_LOCK",
+    );
+    b.expect_exit(0);
+}
+
+#[test]
+fn vm_check_says_ambient_path_without_sys_resource() {
+    let b = via_vmtool(
+        "check-ambient",
+        &["--drop-bound", "sys_resource"],
+        &["--check", "--memlock", "unlimited", "--user", "app", "/probe", "status"],
+        &[],
+    );
+    let l = check_memlock_line(&b);
+    b.check(
+        l.contains("ambient") && l.contains("IPC_LOCK"),
+        &format!("--check does not announce the ambient path: {:?}", l),
+    );
+    b.expect_exit(0);
+}
+
+/// Neither SYS_RESOURCE nor IPC_LOCK: nothing runs, exit 125, and the error
+/// names the fixes.
+#[test]
+fn vm_memlock_fails_without_sys_resource_and_ipc_lock() {
+    let b = via_vmtool(
+        "memlock-impossible",
+        &["--drop-bound", "sys_resource,ipc_lock"],
+        &["--memlock", "unlimited", "--user", "app", "/probe", "status", ",", "mlock", "64M"],
+        &[],
+    );
+    let text = lockdrop_lines(&b).join("\n");
+    b.check(text.contains("lockdrop: error:"), "no error line");
+    b.check(
+        text.contains("--ulimit memlock=-1:-1") && text.contains("--cap-add IPC_LOCK"),
+        "the error does not name the docker fixes",
+    );
+    b.check(!b.has_line("Uid=") && !b.has_line("mlock"), "the command ran");
+    b.expect_exit(125);
+}
+
+/// nofile and nproc raised above the kernel's defaults for init (hard limits
+/// too, which needs SYS_RESOURCE) survive the switch to `app`.
+#[test]
+fn vm_nofile_nproc_raised_and_kept_after_user_switch() {
+    let b = via_vmtool(
+        "nofile-nproc",
+        &[],
+        &[
+            "--rlimit", "nofile=1048576", "--rlimit", "nproc=65536:131072", "--user", "app",
+            "/probe", "status",
+        ],
+        &[],
+    );
+    let boot_nofile = b.value("vmtool: boot rlimit.nofile").unwrap_or("?").to_string();
+    let boot_nproc = b.value("vmtool: boot rlimit.nproc").unwrap_or("?").to_string();
+    b.expect_value("Uid", "1000 1000 1000 1000");
+    b.check(
+        limit(&b, "rlimit.nofile") == (1048576, 1048576),
+        &format!("nofile is not 1048576:1048576 (boot default {})", boot_nofile),
+    );
+    b.check(
+        limit(&b, "rlimit.nproc") == (65536, 131072),
+        &format!("nproc is not 65536:131072 (boot default {})", boot_nproc),
+    );
+    b.check(
+        boot_nofile == "1024:4096",
+        &format!("unexpected boot nofile {}", boot_nofile),
+    );
+    b.expect_exit(0);
+}
+
+/// Supervise as the kernel's PID 1: a second process (vmtool's relay, root,
+/// started before lockdrop) sends signals to PID 1 one at a time; each must
+/// reach the probe exactly once. SIGTERM ends the probe with 0.
+#[test]
+fn vm_supervise_forwards_signals_sent_to_pid1() {
+    let sent = ["10", "1", "12", "28", "40", "64", "15"];
+    let relay = sent.join(",");
+    let b = via_vmtool(
+        "supervise-signals",
+        &["--relay", &relay],
+        &["--user", "app", "/probe", "signals"],
+        &[],
+    );
+    b.check(b.has_line("ready"), "the probe never became ready");
+    for s in sent {
+        let n = b.count_lines(&format!("sig {}", s));
+        b.check(n == 1, &format!("signal {} arrived {} times", s, n));
+    }
+    b.expect_exit(0);
+}
+
+/// Orphans double-forked by the probe are re-parented to PID 1 (lockdrop);
+/// none stays a zombie, and the main child's exit code comes back in the
+/// kernel's panic line.
+#[test]
+fn vm_supervise_reaps_orphans_and_passes_exit_code() {
+    let script = Entry::file(
+        "/scen/orphans.sh",
+        0o755,
+        "#!/bin/sh\n/probe orphans 300\n/vmtool zombies\nexit 42\n",
+    );
+    let b = via_vmtool(
+        "supervise-orphans",
+        &[],
+        &["--user", "app", "/scen/orphans.sh"],
+        &[script],
+    );
+    b.check(b.has_line("orphans 300"), "the probe made no orphans");
+    b.check(b.has_line("zombies=0"), "zombies remained");
+    b.expect_exit(42);
+}
+
+/// A child killed by SIGTERM: lockdrop (not killed itself) exits 128+15.
+#[test]
+fn vm_supervise_child_killed_by_signal_exits_143() {
+    let b = via_vmtool(
+        "supervise-killed",
+        &[],
+        &["--user", "app", "/probe", "kill", "15"],
+        &[],
+    );
+    b.check(b.init_status.unwrap_or(0) & 0x7f == 0, "lockdrop itself died of a signal");
+    b.expect_exit(143);
+}
