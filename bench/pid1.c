@@ -6,6 +6,8 @@
  *                                               child idles
  *   pid1 fwd  [-n N] -- TOOL [ARG]... SELF sig  SIGTERM to TOOL -> child's
  *                                               handler, median/p10/p90 (us)
+ *   pid1 fwd  [-n N] -d -- SELF sig             the same sent straight to the
+ *                                               child: the floor
  *   pid1 reap [-n N] -- TOOL [ARG]... SELF storm N
  *                                               TOOL's CPU (ns, schedstat) per
  *                                               double-forked orphan reaped
@@ -173,7 +175,7 @@ struct tool {
 	int from;    /* its stdout */
 };
 
-static struct tool spawn_pid1(char **argv)
+static struct tool spawn_pid1(char **argv, int direct)
 {
 	int in[2], out[2];
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
@@ -207,7 +209,7 @@ static struct tool spawn_pid1(char **argv)
 	}
 	/* A tool that exec'd the command instead of supervising it measures
 	 * nothing here. */
-	if (nchildren(t.pid) < 1) {
+	if (!direct && nchildren(t.pid) < 1) {
 		fprintf(stderr, "pid1: %s has no child: it did not stay as a supervisor\n",
 			argv[0]);
 		kill(t.pid, SIGKILL);
@@ -307,10 +309,17 @@ int main(int argc, char **argv)
 		goto usage;
 	const char *mode = argv[1];
 	long n = 0;
-	int a = 2;
-	if (strcmp(argv[a], "-n") == 0 && a + 1 < argc) {
-		n = strtol(argv[a + 1], NULL, 10);
-		a += 2;
+	int a = 2, direct = 0;
+	for (;;) {
+		if (a + 1 < argc && strcmp(argv[a], "-n") == 0) {
+			n = strtol(argv[a + 1], NULL, 10);
+			a += 2;
+		} else if (a < argc && strcmp(argv[a], "-d") == 0) {
+			direct = 1; /* no tool: the command is the child itself */
+			a++;
+		} else {
+			break;
+		}
 	}
 	if (a >= argc || strcmp(argv[a], "--") != 0 || a + 1 >= argc)
 		goto usage;
@@ -318,7 +327,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (strcmp(mode, "rss") == 0) {
-		struct tool t = spawn_pid1(tool_argv);
+		struct tool t = spawn_pid1(tool_argv, direct);
 		long rss = status_kib(t.pid, "VmRSS");
 		int bad = finish(&t);
 		printf("%ld\n", rss);
@@ -328,7 +337,7 @@ int main(int argc, char **argv)
 		if (n <= 0)
 			n = 300;
 		uint64_t *lat = calloc((size_t)n, sizeof *lat);
-		struct tool t = spawn_pid1(tool_argv);
+		struct tool t = spawn_pid1(tool_argv, direct);
 		for (long i = 0; i < n; i++) {
 			uint64_t t0 = now_ns(), t1;
 			if (kill(t.pid, SIGTERM) < 0)
@@ -346,7 +355,7 @@ int main(int argc, char **argv)
 		return bad;
 	}
 	if (strcmp(mode, "reap") == 0) {
-		struct tool t = spawn_pid1(tool_argv);
+		struct tool t = spawn_pid1(tool_argv, direct);
 		uint64_t c0 = cpu_ns(t.pid), w0 = now_ns();
 		write_all(t.to, "G", 1);
 		char d;
@@ -372,7 +381,7 @@ int main(int argc, char **argv)
 	}
 usage:
 	fprintf(stderr,
-		"usage: pid1 rss|fwd|reap [-n N] -- TOOL [ARG]...\n"
+		"usage: pid1 rss|fwd|reap [-n N] [-d] -- TOOL [ARG]...\n"
 		"       pid1 idle | sig | storm N   (the child side)\n");
 	return 125;
 }

@@ -76,7 +76,7 @@ chmod 755 "$CACHE" "$BIN"
 LOCKDROP=
 if [ -z "${BENCH_NO_LOCKDROP:-}" ]; then
   say "building lockdrop (scripts/build.sh)"
-  scripts/build.sh >/dev/null
+  scripts/build.sh >/dev/null 2>"$RUN/build.log" || { cat "$RUN/build.log" >&2; exit 1; }
   LOCKDROP=$ROOT/target/lockdrop
 fi
 P=$BIN/pid1
@@ -169,7 +169,7 @@ for i in "${!ROWS[@]}"; do
 done
 # The signal floor: SIGTERM straight to the child, no init in between.
 for r in $(seq 1 "$ROUNDS"); do
-  put 1 fwd "$("$P" fwd -n $(( (SIGNALS + ROUNDS - 1) / ROUNDS )) -- "$P" sig)"
+  v=$(pid1 fwd -n $(( (SIGNALS + ROUNDS - 1) / ROUNDS )) -d -- "$P" sig) && put 1 fwd "$v"
 done
 
 # --- the table --------------------------------------------------------------

@@ -24,6 +24,8 @@ for line in open(os.path.join(run_dir, "rows.txt")):
 values = {}
 for line in open(os.path.join(run_dir, "measurements.tsv")):
     i, metric, value = line.rstrip("\n").split("\t")
+    if not value.strip():
+        continue
     values.setdefault((int(i), metric), []).append(value)
 
 

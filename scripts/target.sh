@@ -10,6 +10,6 @@ if [ -z "${LOCKDROP_TARGET:-}" ]; then
   fi
 fi
 if [ "$LOCKDROP_TARGET" = x86_64-unknown-linux-gnu ]; then
-  export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static"
+  export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static -C relocation-model=static"
 fi
 export LOCKDROP_TARGET

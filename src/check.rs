@@ -109,7 +109,12 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
     if let Some(p) = plan.profile {
         let can_raise = eff.has(caps::SYS_RESOURCE) && !userns;
         for l in plan.limits.iter().filter(|l| l.raises_hard() && !can_raise) {
-            if let Some(w) = p.rlimit_wording(l.resource, l.current.hard, l.desired.soft, &user_name(plan, host)) {
+            if let Some(w) = p.rlimit_wording(
+                l.resource,
+                l.current.hard,
+                l.desired.soft,
+                &user_name(plan, host),
+            ) {
                 out.push(Finding::error(
                     format!("{} would fail its check: {}", p.name, w),
                     format!(
@@ -168,8 +173,21 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
                 };
                 let service = plan
                     .profile
-                    .and_then(|p| p.rlimit_wording(rlimits::MEMLOCK, m.current.hard, m.want, &user_name(plan, host)))
-                    .map(|w| format!(" ({} would say: {})", plan.profile.map(|p| p.name).unwrap_or(""), w))
+                    .and_then(|p| {
+                        p.rlimit_wording(
+                            rlimits::MEMLOCK,
+                            m.current.hard,
+                            m.want,
+                            &user_name(plan, host),
+                        )
+                    })
+                    .map(|w| {
+                        format!(
+                            " ({} would say: {})",
+                            plan.profile.map(|p| p.name).unwrap_or(""),
+                            w
+                        )
+                    })
                     .unwrap_or_default();
                 out.push(Finding::error(
                     format!(
@@ -275,7 +293,11 @@ pub fn sysctl_fix(key: &str, value: i64) -> String {
 /// `--sysctl` requirements against /proc/sys, under `--sysctl-policy`.
 fn sysctls(plan: &Plan, host: &Host) -> Vec<Finding> {
     let policy = plan.sysctl_policy;
-    let fail_level = if policy == Policy::Warn { Level::Warn } else { Level::Error };
+    let fail_level = if policy == Policy::Warn {
+        Level::Warn
+    } else {
+        Level::Error
+    };
     let mut out = Vec::new();
     for r in &plan.sysctls {
         let want = format!("{}{}{}", r.key, r.op_str(), r.value);
@@ -300,10 +322,16 @@ fn sysctls(plan: &Plan, host: &Host) -> Vec<Finding> {
                 p.sysctl_wording(&r.key, current, r.value)
                     .map(|w| format!("{} ({} check, --sysctl {})", w, p.name, want))
             })
-            .unwrap_or_else(|| format!("kernel tunable {} is {}, required {}", r.key, current, want));
+            .unwrap_or_else(|| {
+                format!("kernel tunable {} is {}, required {}", r.key, current, want)
+            });
         let fix = sysctl_fix(&r.key, r.value);
         if policy != Policy::Modify {
-            out.push(Finding { level: fail_level, what, fix });
+            out.push(Finding {
+                level: fail_level,
+                what,
+                fix,
+            });
             continue;
         }
         match sysctl::writable(host, &r.key) {
@@ -329,10 +357,16 @@ pub fn command(plan: &Plan, host: &Host) -> Finding {
     use std::os::unix::fs::MetadataExt;
     let name = plan.command.name();
     let Some(arg0) = plan.command.argv.first() else {
-        return Finding::error("no command given".into(), "write it after the options".into());
+        return Finding::error(
+            "no command given".into(),
+            "write it after the options".into(),
+        );
     };
     let (uid, gids) = match plan.target.as_ref().filter(|_| plan.switch) {
-        Some(t) => (t.uid, t.groups.iter().copied().chain([t.gid]).collect::<Vec<_>>()),
+        Some(t) => (
+            t.uid,
+            t.groups.iter().copied().chain([t.gid]).collect::<Vec<_>>(),
+        ),
         None => (host.euid, vec![host.gid]),
     };
     let mut not_exec = None;
@@ -345,7 +379,9 @@ pub fn command(plan: &Plan, host: &Host) -> Finding {
                 None => p.to_path_buf(),
             },
         };
-        let Ok(m) = std::fs::metadata(&full) else { continue };
+        let Ok(m) = std::fs::metadata(&full) else {
+            continue;
+        };
         if !m.is_file() {
             continue;
         }
@@ -360,14 +396,20 @@ pub fn command(plan: &Plan, host: &Host) -> Finding {
         };
         let shown = String::from_utf8_lossy(&cand).into_owned();
         if m.mode() & bits != 0 {
-            return Finding::ok(format!("command: {} runs as {}", shown, name_or_uid(uid)));
+            return Finding::ok(format!("command: {} (executable by uid {})", shown, uid));
         }
         not_exec.get_or_insert(shown);
     }
     match not_exec {
         Some(p) => Finding::error(
-            format!("command {} is not executable by uid {} (a real start exits 126)", p, uid),
-            format!("chmod a+x {} in the image, or run it as a user that may execute it", p),
+            format!(
+                "command {} is not executable by uid {} (a real start exits 126)",
+                p, uid
+            ),
+            format!(
+                "chmod a+x {} in the image, or run it as a user that may execute it",
+                p
+            ),
         ),
         None => Finding::error(
             format!(
@@ -376,16 +418,20 @@ pub fn command(plan: &Plan, host: &Host) -> Finding {
                 if arg0.as_bytes().contains(&b'/') {
                     String::new()
                 } else {
-                    format!(" in PATH={}", String::from_utf8_lossy(plan.command.path_var().filter(|p| !p.is_empty()).unwrap_or(crate::exec::DEFAULT_PATH)))
+                    format!(
+                        " in PATH={}",
+                        String::from_utf8_lossy(
+                            plan.command
+                                .path_var()
+                                .filter(|p| !p.is_empty())
+                                .unwrap_or(crate::exec::DEFAULT_PATH)
+                        )
+                    )
                 }
             ),
             "install it in the image or give its full path".into(),
         ),
     }
-}
-
-fn name_or_uid(uid: u32) -> String {
-    format!("uid {}", uid)
 }
 
 /// A real start: warnings are printed, the errors stop it.
@@ -455,9 +501,16 @@ fn plan_rows(plan: &Plan, host: &Host) -> Vec<(&'static str, String, Value)> {
                 format!(
                     "uid {}{} gid {} groups {} home {}",
                     t.uid,
-                    t.name.as_deref().map(|n| format!(" ({})", n)).unwrap_or_default(),
+                    t.name
+                        .as_deref()
+                        .map(|n| format!(" ({})", n))
+                        .unwrap_or_default(),
                     t.gid,
-                    if groups.is_empty() { "none".to_string() } else { groups.join(",") },
+                    if groups.is_empty() {
+                        "none".to_string()
+                    } else {
+                        groups.join(",")
+                    },
                     t.home
                 ),
                 Value::obj()
@@ -492,8 +545,18 @@ fn plan_rows(plan: &Plan, host: &Host) -> Vec<(&'static str, String, Value)> {
         lim_json.push(
             Value::obj()
                 .with("name", l.resource.name())
-                .with("current", Value::obj().with("soft", json::limit(l.current.soft)).with("hard", json::limit(l.current.hard)))
-                .with("desired", Value::obj().with("soft", json::limit(l.desired.soft)).with("hard", json::limit(l.desired.hard))),
+                .with(
+                    "current",
+                    Value::obj()
+                        .with("soft", json::limit(l.current.soft))
+                        .with("hard", json::limit(l.current.hard)),
+                )
+                .with(
+                    "desired",
+                    Value::obj()
+                        .with("soft", json::limit(l.desired.soft))
+                        .with("hard", json::limit(l.desired.hard)),
+                ),
         );
     }
     rows.push(("rlimits", String::new(), Value::Arr(lim_json)));
@@ -512,7 +575,8 @@ fn plan_rows(plan: &Plan, host: &Host) -> Vec<(&'static str, String, Value)> {
                 .with("strategy", format!("{:?}", m.strategy).to_lowercase()),
         ));
     }
-    let caps = |s: caps::CapSet| -> Value { s.iter().map(|c| c.upper()).collect::<Vec<_>>().into() };
+    let caps =
+        |s: caps::CapSet| -> Value { s.iter().map(|c| c.upper()).collect::<Vec<_>>().into() };
     rows.push(("require-cap", plan.require.names(), caps(plan.require)));
     rows.push(("ambient-cap", plan.ambient.names(), caps(plan.ambient)));
     rows.push((
@@ -520,8 +584,15 @@ fn plan_rows(plan: &Plan, host: &Host) -> Vec<(&'static str, String, Value)> {
         if plan.no_new_privs { "yes" } else { "no" }.into(),
         plan.no_new_privs.into(),
     ));
-    let wd = plan.workdir.as_ref().map(|w| w.to_string_lossy().into_owned());
-    rows.push(("workdir", wd.clone().unwrap_or_else(|| "unchanged".into()), wd.into()));
+    let wd = plan
+        .workdir
+        .as_ref()
+        .map(|w| w.to_string_lossy().into_owned());
+    rows.push((
+        "workdir",
+        wd.clone().unwrap_or_else(|| "unchanged".into()),
+        wd.into(),
+    ));
     let reqs: Vec<String> = plan
         .sysctls
         .iter()
@@ -529,10 +600,18 @@ fn plan_rows(plan: &Plan, host: &Host) -> Vec<(&'static str, String, Value)> {
         .collect();
     rows.push((
         "sysctl",
-        if reqs.is_empty() { "none".into() } else { format!("{} (policy {})", reqs.join(" "), plan.sysctl_policy.name()) },
+        if reqs.is_empty() {
+            "none".into()
+        } else {
+            format!("{} (policy {})", reqs.join(" "), plan.sysctl_policy.name())
+        },
         reqs.into(),
     ));
-    rows.push(("sysctl-policy", String::new(), plan.sysctl_policy.name().into()));
+    rows.push((
+        "sysctl-policy",
+        String::new(),
+        plan.sysctl_policy.name().into(),
+    ));
     let prof = plan.profile.map(|p| p.name);
     rows.push(("profile", prof.unwrap_or("none").into(), prof.into()));
     rows
@@ -546,7 +625,11 @@ pub fn report(plan: &Plan, host: &Host, findings: &[Finding], json: bool) -> i32
     all.push(command(plan, host));
     let errors = all.iter().filter(|f| f.level == Level::Error).count();
     let warnings = all.iter().filter(|f| f.level == Level::Warn).count();
-    let code = if errors > 0 { crate::error::EXIT_LOCKDROP } else { 0 };
+    let code = if errors > 0 {
+        crate::error::EXIT_LOCKDROP
+    } else {
+        0
+    };
     let rows = plan_rows(plan, host);
     let mut s = String::new();
     if json {
@@ -560,7 +643,14 @@ pub fn report(plan: &Plan, host: &Host, findings: &[Finding], json: bool) -> i32
                 Value::obj()
                     .with("level", level_name(f.level))
                     .with("what", f.what.as_str())
-                    .with("fix", if f.fix.is_empty() { None } else { Some(f.fix.as_str()) })
+                    .with(
+                        "fix",
+                        if f.fix.is_empty() {
+                            None
+                        } else {
+                            Some(f.fix.as_str())
+                        },
+                    )
             })
             .collect();
         let doc = Value::obj()
@@ -574,20 +664,34 @@ pub fn report(plan: &Plan, host: &Host, findings: &[Finding], json: bool) -> i32
         s.push('\n');
     } else {
         s.push_str("plan:\n");
-        for (k, text, _) in rows.iter().filter(|(k, _, _)| !matches!(*k, "rlimits" | "sysctl-policy")) {
+        for (k, text, _) in rows
+            .iter()
+            .filter(|(k, _, _)| !matches!(*k, "rlimits" | "sysctl-policy"))
+        {
             s.push_str(&format!("  {:<13} {}\n", format!("{}:", k), text));
         }
         s.push_str("findings:\n");
         for f in &all {
             s.push_str(&format!("  {:<5} {}\n", level_name(f.level), f.what));
             if !f.fix.is_empty() {
-                s.push_str(&format!("        fix: {}\n", f.fix.replace('\n', "\n             ")));
+                s.push_str(&format!(
+                    "        fix: {}\n",
+                    f.fix.replace('\n', "\n             ")
+                ));
             }
         }
         s.push_str(&if errors == 0 {
-            format!("result: a real start would proceed ({} warning{})\n", warnings, if warnings == 1 { "" } else { "s" })
+            format!(
+                "result: a real start would proceed ({} warning{})\n",
+                warnings,
+                if warnings == 1 { "" } else { "s" }
+            )
         } else {
-            format!("result: a real start would stop with exit code 125 ({} error{})\n", errors, if errors == 1 { "" } else { "s" })
+            format!(
+                "result: a real start would stop with exit code 125 ({} error{})\n",
+                errors,
+                if errors == 1 { "" } else { "s" }
+            )
         });
     }
     crate::msg::stdout(&s);

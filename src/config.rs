@@ -237,27 +237,24 @@ mod file {
             }
             Ok(v.to_string())
         }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
-            self.visit_str(&v.to_string())
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
-            self.visit_str(&v.to_string())
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
-            self.visit_str(&v.to_string())
-        }
     }
 
+    // Scalars are read as their text (`deserialize_str`: YAML's `65535` is
+    // "65535"), so lockdrop's own parsers see exactly what was written and
+    // no float parsing or printing is linked in for them.
     impl<'de> DeserializeSeed<'de> for Text {
         type Value = String;
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
-            d.deserialize_any(self)
+            d.deserialize_str(self)
         }
     }
 
     fn split(v: &str, commas: bool) -> Vec<&str> {
         if commas {
-            v.split(',').map(str::trim).filter(|s| !s.is_empty()).collect()
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect()
         } else {
             vec![v]
         }
@@ -293,7 +290,10 @@ mod file {
                 return Err(E::invalid_type(de::Unexpected::Str(v), &self));
             }
             let s = Text(self.check, self.commas).visit_str(v)?;
-            Ok(split(&s, self.commas).into_iter().map(String::from).collect())
+            Ok(split(&s, self.commas)
+                .into_iter()
+                .map(String::from)
+                .collect())
         }
         fn visit_u64<E: de::Error>(self, v: u64) -> Result<Vec<String>, E> {
             self.visit_str(&v.to_string())
@@ -323,7 +323,7 @@ mod file {
     macro_rules! text_key {
         ($($name:ident => $check:expr;)*) => { $(
             fn $name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-                d.deserialize_any(Text($check, false)).map(Some)
+                d.deserialize_str(Text($check, false)).map(Some)
             }
         )* };
     }

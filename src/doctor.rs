@@ -162,7 +162,12 @@ fn human(n: u64) -> String {
     if n == INFINITY {
         return "unlimited".into();
     }
-    let units = [(1u64 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    let units = [
+        (1u64 << 40, "TiB"),
+        (1 << 30, "GiB"),
+        (1 << 20, "MiB"),
+        (1 << 10, "KiB"),
+    ];
     for (size, unit) in units {
         if n >= size {
             let whole = n / size;
@@ -199,15 +204,18 @@ fn identity(host: &Host, status: &Status) -> Vec<Row> {
         ("uid", "Uid", &user_name as &dyn Fn(u64) -> Option<String>),
         ("gid", "Gid", &group_name),
     ] {
-        let ids = status.numbers(field).filter(|v| v.len() >= 3).unwrap_or_else(|| {
-            // No /proc: what the syscalls say (real and effective only).
-            let (r, e) = if key == "uid" {
-                (host.uid, host.euid)
-            } else {
-                (host.gid, host.gid)
-            };
-            vec![r as u64, e as u64, e as u64]
-        });
+        let ids = status
+            .numbers(field)
+            .filter(|v| v.len() >= 3)
+            .unwrap_or_else(|| {
+                // No /proc: what the syscalls say (real and effective only).
+                let (r, e) = if key == "uid" {
+                    (host.uid, host.euid)
+                } else {
+                    (host.gid, host.gid)
+                };
+                vec![r as u64, e as u64, e as u64]
+            });
         rows.push(row(
             key,
             format!(
@@ -266,10 +274,10 @@ fn capabilities(host: &Host) -> Vec<Row> {
         set("permitted", c.permitted),
         set("inheritable", c.inheritable),
         set("bounding", c.bounding),
-        set("ambient", c.ambient).problem_if(
-            !c.ambient.is_empty() && !userns && host.euid != 0,
-            || "ambient capabilities are inherited by every program this process runs".into(),
-        ),
+        set("ambient", c.ambient)
+            .problem_if(!c.ambient.is_empty() && !userns && host.euid != 0, || {
+                "ambient capabilities are inherited by every program this process runs".into()
+            }),
     ]
 }
 
@@ -330,12 +338,19 @@ fn memlock_verdict(host: &Host, can_raise: bool) -> Row {
     };
     let mut text = format!(
         "an unprivileged child can lock {}: {}",
-        if bytes == INFINITY { "unlimited bytes".to_string() } else { format!("{} bytes ({})", bytes, human(bytes)) },
+        if bytes == INFINITY {
+            "unlimited bytes".to_string()
+        } else {
+            format!("{} bytes ({})", bytes, human(bytes))
+        },
         via
     );
     if via == "via ambient IPC_LOCK" {
         if let Some(h) = hard {
-            text.push_str(&format!(" (RLIMIT_MEMLOCK alone allows {}; lockdrop --memlock keeps CAP_IPC_LOCK)", human(h)));
+            text.push_str(&format!(
+                " (RLIMIT_MEMLOCK alone allows {}; lockdrop --memlock keeps CAP_IPC_LOCK)",
+                human(h)
+            ));
         }
     }
     row(
@@ -365,14 +380,20 @@ fn process(host: &Host, status: &Status) -> Vec<Row> {
                 if initial {
                     "no (initial namespace, uid_map 0 0 4294967295)".to_string()
                 } else {
-                    format!("yes (uid_map {}): no capability here can raise a hard rlimit", lines.join("; "))
+                    format!(
+                        "yes (uid_map {}): no capability here can raise a hard rlimit",
+                        lines.join("; ")
+                    )
                 },
                 Value::obj()
                     .with("in_user_namespace", !initial)
                     .with("uid_map", lines),
             ));
         }
-        Err(e) => rows.push(unavailable("user namespace", &format!("/proc/self/uid_map: {}", e))),
+        Err(e) => rows.push(unavailable(
+            "user namespace",
+            &format!("/proc/self/uid_map: {}", e),
+        )),
     }
     let nspid = status
         .numbers("NSpid")
@@ -398,7 +419,11 @@ fn process(host: &Host, status: &Status) -> Vec<Row> {
     match status.field("NoNewPrivs") {
         Some(v) => rows.push(row(
             "no_new_privs",
-            if v == "1" { "set (set-uid and file capabilities gain nothing)" } else { "not set" },
+            if v == "1" {
+                "set (set-uid and file capabilities gain nothing)"
+            } else {
+                "not set"
+            },
             v == "1",
         )),
         None => rows.push(unavailable("no_new_privs", "no /proc/self/status")),
@@ -409,7 +434,13 @@ fn process(host: &Host, status: &Status) -> Vec<Row> {
             let (name, text) = match v {
                 "0" => ("disabled", "disabled".to_string()),
                 "1" => ("strict", "strict".to_string()),
-                "2" => ("filter", format!("filter ({} filters: some syscalls may fail with EPERM)", filters)),
+                "2" => (
+                    "filter",
+                    format!(
+                        "filter ({} filters: some syscalls may fail with EPERM)",
+                        filters
+                    ),
+                ),
                 other => ("unknown", format!("unknown mode {}", other)),
             };
             rows.push(row("seccomp", text, name));
@@ -449,15 +480,22 @@ fn sysctls(host: &Host) -> Vec<Row> {
         (v < 32768).then(|| "below the usual default: every JVM thread uses a pid".into())
     });
     simple("kernel.threads-max", &|v| {
-        (v < 32768).then(|| "low: thread creation fails with EAGAIN (\"unable to create native thread\")".into())
+        (v < 32768).then(|| {
+            "low: thread creation fails with EAGAIN (\"unable to create native thread\")".into()
+        })
     });
     simple("vm.overcommit_memory", &|v| {
-        (v == 2).then(|| "strict accounting: a JVM reserving a large heap or forking can fail with ENOMEM".into())
+        (v == 2).then(|| {
+            "strict accounting: a JVM reserving a large heap or forking can fail with ENOMEM".into()
+        })
     });
     simple("vm.swappiness", &|_| None);
     // Open files in use (fs.file-nr: allocated, free, max).
     if let Ok(t) = host.read("/proc/sys/fs/file-nr") {
-        let f: Vec<u64> = t.split_whitespace().filter_map(|n| n.parse().ok()).collect();
+        let f: Vec<u64> = t
+            .split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect();
         if let [alloc, _, max] = f[..] {
             let pct = if max > 0 { alloc * 100 / max } else { 0 };
             let r = row(
@@ -465,10 +503,15 @@ fn sysctls(host: &Host) -> Vec<Row> {
                 format!("{} of {} ({}%)", alloc, max, pct),
                 Value::obj().with("allocated", alloc).with("max", max),
             );
-            rows.push(r.problem_if(pct >= 90, || "the host is close to fs.file-max: open(2) fails with ENFILE".into()));
+            rows.push(r.problem_if(pct >= 90, || {
+                "the host is close to fs.file-max: open(2) fails with ENFILE".into()
+            }));
         }
     } else {
-        rows.push(unavailable("fs.file-nr (files in use)", "cannot read /proc/sys/fs/file-nr"));
+        rows.push(unavailable(
+            "fs.file-nr (files in use)",
+            "cannot read /proc/sys/fs/file-nr",
+        ));
     }
     // Swap in use, from /proc/meminfo (kB).
     match host.read("/proc/meminfo") {
@@ -534,7 +577,7 @@ fn mounts(host: &Host) -> Vec<Mount> {
 /// Where a controller's files for this process are, and whether it is v2.
 /// From /proc/self/cgroup and the mounts; without mountinfo, the usual
 /// /sys/fs/cgroup layout.
-fn controller_dir(host: &Host, cgroup: &str, mounts: &[Mount], ctl: &str) -> Option<(String, bool, String)> {
+fn controller_dir(cgroup: &str, mounts: &[Mount], ctl: &str) -> Option<(String, bool, String)> {
     let mut v1_path = None;
     let mut v2_path = None;
     for l in cgroup.lines() {
@@ -550,9 +593,13 @@ fn controller_dir(host: &Host, cgroup: &str, mounts: &[Mount], ctl: &str) -> Opt
         match m {
             Some(m) => {
                 let rel = path.strip_prefix(m.root.as_str()).unwrap_or(path);
-                format!("{}/{}", m.point.trim_end_matches('/'), rel.trim_start_matches('/'))
-                    .trim_end_matches('/')
-                    .to_string()
+                format!(
+                    "{}/{}",
+                    m.point.trim_end_matches('/'),
+                    rel.trim_start_matches('/')
+                )
+                .trim_end_matches('/')
+                .to_string()
             }
             None => format!("{}/{}", fallback, path.trim_start_matches('/'))
                 .trim_end_matches('/')
@@ -560,12 +607,13 @@ fn controller_dir(host: &Host, cgroup: &str, mounts: &[Mount], ctl: &str) -> Opt
         }
     };
     if let Some(p) = v1_path {
-        let m = mounts.iter().find(|m| !m.v2 && m.opts.split(',').any(|o| o == ctl));
+        let m = mounts
+            .iter()
+            .find(|m| !m.v2 && m.opts.split(',').any(|o| o == ctl));
         return Some((join(m, &p, &format!("/sys/fs/cgroup/{}", ctl)), false, p));
     }
     let p = v2_path?;
     let m = mounts.iter().find(|m| m.v2);
-    let _ = host;
     Some((join(m, &p, "/sys/fs/cgroup"), true, p))
 }
 
@@ -576,7 +624,9 @@ fn cg_value(host: &Host, dir: &str, file: &str) -> Option<u64> {
         return Some(INFINITY);
     }
     // v1 reports "no limit" as a huge page-aligned number.
-    t.parse::<u64>().ok().map(|v| if v >= 1 << 62 { INFINITY } else { v })
+    t.parse::<u64>()
+        .ok()
+        .map(|v| if v >= 1 << 62 { INFINITY } else { v })
 }
 
 fn cgroups(host: &Host) -> Vec<Row> {
@@ -604,26 +654,48 @@ fn cgroups(host: &Host) -> Vec<Row> {
         },
     )];
     for (ctl, limit_v1, usage_v1, limit_v2, usage_v2) in [
-        ("memory", "memory.limit_in_bytes", "memory.usage_in_bytes", "memory.max", "memory.current"),
-        ("pids", "pids.max", "pids.current", "pids.max", "pids.current"),
+        (
+            "memory",
+            "memory.limit_in_bytes",
+            "memory.usage_in_bytes",
+            "memory.max",
+            "memory.current",
+        ),
+        (
+            "pids",
+            "pids.max",
+            "pids.current",
+            "pids.max",
+            "pids.current",
+        ),
     ] {
-        let Some((dir, v2, path)) = controller_dir(host, &cgroup, &mounts, ctl) else {
+        let Some((dir, v2, path)) = controller_dir(&cgroup, &mounts, ctl) else {
             rows.push(unavailable(ctl, "controller not in /proc/self/cgroup"));
             continue;
         };
-        let (lf, uf) = if v2 { (limit_v2, usage_v2) } else { (limit_v1, usage_v1) };
+        let (lf, uf) = if v2 {
+            (limit_v2, usage_v2)
+        } else {
+            (limit_v1, usage_v1)
+        };
         let limit = cg_value(host, &dir, lf);
         let usage = cg_value(host, &dir, uf);
         let at_root = path == "/";
         let show = |v: Option<u64>| match v {
             Some(v) if ctl == "memory" => human(v),
             Some(v) => rlimits::fmt_value(v),
-            None if at_root => "none (root cgroup)".into(),
+            None if at_root => "none at the root cgroup".into(),
             None => UNAVAILABLE.into(),
         };
         let mut r = row(
             ctl,
-            format!("limit {}, in use {} ({}{})", show(limit), show(usage), dir, if v2 { "" } else { ", v1" }),
+            format!(
+                "limit {}, in use {} ({}{})",
+                show(limit),
+                show(usage),
+                dir,
+                if v2 { "" } else { ", v1" }
+            ),
             Value::obj()
                 .with("limit", limit.map(json::limit))
                 .with("usage", usage)
@@ -632,7 +704,11 @@ fn cgroups(host: &Host) -> Vec<Row> {
         );
         if let (Some(l), Some(u)) = (limit, usage) {
             if l != INFINITY && l > 0 && u * 10 >= l * 9 {
-                r = r.problem(format!("{} use is at {}% of the cgroup limit", ctl, u * 100 / l));
+                r = r.problem(format!(
+                    "{} use is at {}% of the cgroup limit",
+                    ctl,
+                    u * 100 / l
+                ));
             }
         }
         if ctl == "pids" {
@@ -650,7 +726,9 @@ fn cgroups(host: &Host) -> Vec<Row> {
                     Some(v) => format!("limited to {}", human(v)),
                     None => format!("{} (no memory.kmem.limit_in_bytes)", UNAVAILABLE),
                 },
-                Value::obj().with("limited", kmem.map(|v| v != INFINITY)).with("limit", kmem.map(json::limit)),
+                Value::obj()
+                    .with("limited", kmem.map(|v| v != INFINITY))
+                    .with("limit", kmem.map(json::limit)),
             );
             rows.push(r.problem_if(matches!(kmem, Some(v) if v != INFINITY), || {
                 "kernel memory accounting is limited: older kernels leak memory cgroups with it, and creating containers then fails with \"no space left on device\"".into()

@@ -157,7 +157,10 @@ mod tests {
     fn escapes() {
         let v = Value::obj()
             .with("a\"b", "x\\y\n\t\u{1}\u{7f}é\u{2028}")
-            .with("n", Value::Arr(vec![Value::Null, true.into(), (-3i64).into()]))
+            .with(
+                "n",
+                Value::Arr(vec![Value::Null, true.into(), (-3i64).into()]),
+            )
             .with("u", u64::MAX)
             .with("none", None::<String>);
         assert_eq!(

@@ -142,7 +142,13 @@ impl Profile {
 
     /// The service's own message for a resource limit it would find too low
     /// (`user` as the service would name it).
-    pub fn rlimit_wording(&self, r: Resource, current: u64, want: u64, user: &str) -> Option<String> {
+    pub fn rlimit_wording(
+        &self,
+        r: Resource,
+        current: u64,
+        want: u64,
+        user: &str,
+    ) -> Option<String> {
         let Wording::Bootstrap(proc) = self.wording else {
             return match r {
                 rlimits::MEMLOCK => Some(

@@ -114,7 +114,9 @@ pub fn path(key: &str) -> String {
 /// The current value (first field, as sysctl(8) prints it), or why not.
 pub fn read(host: &Host, key: &str) -> std::result::Result<i64, String> {
     let p = path(key);
-    let text = host.read(&p).map_err(|e| format!("cannot read {}: {}", p, e))?;
+    let text = host
+        .read(&p)
+        .map_err(|e| format!("cannot read {}: {}", p, e))?;
     let first = text.split_whitespace().next().unwrap_or("");
     first
         .parse()
@@ -214,7 +216,10 @@ mod tests {
         assert!(namespaced("net.core.somaxconn") && namespaced("kernel.shmmax"));
         assert!(!namespaced("vm.max_map_count") && !namespaced("fs.file-max"));
         assert_eq!(path("vm.max_map_count"), "/proc/sys/vm/max_map_count");
-        assert_eq!(parse("fs/inotify/max_user_watches>=1").unwrap().key, "fs.inotify.max_user_watches");
+        assert_eq!(
+            parse("fs/inotify/max_user_watches>=1").unwrap().key,
+            "fs.inotify.max_user_watches"
+        );
     }
 
     #[test]

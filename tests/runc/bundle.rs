@@ -94,7 +94,7 @@ nogroup:x:65534:
 /// busybox applets linked into /bin (the scenarios' shell scripts use these).
 const APPLETS: &[&str] = &[
     "sh", "su", "cat", "echo", "grep", "kill", "sleep", "mkfifo", "setsid", "ls", "id", "true",
-    "false", "test", "env", "ps", "wc", "touch", "readlink", "ulimit",
+    "false", "test", "env", "ps", "wc", "touch", "readlink",
 ];
 
 /// Paths of everything the tier needs, found once.
@@ -104,24 +104,28 @@ pub struct Tools {
     pub lockdrop: PathBuf,
     pub probe: PathBuf,
     pub memlock: PathBuf,
-    /// `runc --root`: this test binary's own state directory, so parallel
-    /// runs and other users of runc on the machine never see our containers.
+    /// `runc --root`: the tier's own state directory, so other users of runc
+    /// on the machine (its default /run/runc) never see these containers.
     pub state: PathBuf,
 }
 
 fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
+    let path = std::env::var("PATH").unwrap_or_default();
+    let found = path
         .split(':')
+        .filter(|d| !d.is_empty())
         .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
         .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
+        .find(|p| p.is_file());
+    found
 }
 
 /// An ELF executable without a PT_INTERP program header needs no dynamic
 /// loader, so it runs in a rootfs without libc.
 pub fn is_static(path: &Path) -> bool {
-    let Ok(b) = std::fs::read(path) else { return false };
+    let Ok(b) = std::fs::read(path) else {
+        return false;
+    };
     let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]) as usize;
     if b.len() < 64 || &b[..4] != b"\x7fELF" || b[4] != 2 {
         return false;
@@ -183,7 +187,9 @@ pub fn tools() -> &'static Tools {
                 p.display()
             );
         }
-        let state = std::env::temp_dir().join(format!("lockdrop-runc-state-{}", std::process::id()));
+        // Container ids carry the test process's pid, so one state directory
+        // serves every run without collisions; `runc delete` empties it.
+        let state = std::env::temp_dir().join("lockdrop-runc-state");
         std::fs::create_dir_all(&state).expect("create runc state dir");
         Tools {
             runc,
@@ -297,7 +303,8 @@ fn copy_exe(src: &Path, dst: &Path) {
     if let Some(p) = dst.parent() {
         std::fs::create_dir_all(p).unwrap();
     }
-    std::fs::copy(src, dst).unwrap_or_else(|e| panic!("copy {} -> {}: {}", src.display(), dst.display(), e));
+    std::fs::copy(src, dst)
+        .unwrap_or_else(|e| panic!("copy {} -> {}: {}", src.display(), dst.display(), e));
     std::fs::set_permissions(dst, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
@@ -325,7 +332,8 @@ impl Bundle {
             Bundle::write_in(&rootfs, "etc/passwd", PASSWD, 0o644);
             Bundle::write_in(&rootfs, "etc/group", GROUP, 0o644);
             std::fs::create_dir_all(rootfs.join("tmp")).unwrap();
-            std::fs::set_permissions(rootfs.join("tmp"), std::fs::Permissions::from_mode(0o1777)).unwrap();
+            std::fs::set_permissions(rootfs.join("tmp"), std::fs::Permissions::from_mode(0o1777))
+                .unwrap();
         }
         Bundle {
             id,
@@ -369,6 +377,12 @@ impl Bundle {
             .map(String::from)
             .collect();
         self
+    }
+
+    /// `lockdrop` with whitespace-separated words (no quoting: use
+    /// `lockdrop` for words with spaces).
+    pub fn lockdrop_words(&mut self, words: &str) -> &mut Self {
+        self.lockdrop(&words.split_whitespace().collect::<Vec<_>>())
     }
 
     pub fn bind(&mut self, dest: &str, src: &Path, ro: bool) -> &mut Self {
@@ -616,7 +630,11 @@ impl Running<'_> {
                 Ok(_) => continue,
                 Err(e) => {
                     let so_far = self.out.lock().unwrap().clone();
-                    let _ = self.bundle.runc().args(["kill", &self.bundle.id, "KILL"]).status();
+                    let _ = self
+                        .bundle
+                        .runc()
+                        .args(["kill", &self.bundle.id, "KILL"])
+                        .status();
                     let rest = self.finish();
                     panic!(
                         "{}: no line with {:?} on stdout ({:?})\nstdout so far:\n{}\n{}",
@@ -637,7 +655,11 @@ impl Running<'_> {
                 break s;
             }
             if Instant::now() >= deadline {
-                let _ = self.bundle.runc().args(["kill", &self.bundle.id, "KILL"]).status();
+                let _ = self
+                    .bundle
+                    .runc()
+                    .args(["kill", &self.bundle.id, "KILL"])
+                    .status();
                 let s = child.wait().expect("wait runc");
                 let o = self.collect(s);
                 panic!(
@@ -659,7 +681,11 @@ impl Running<'_> {
         if let Some(t) = self.t_out.take() {
             let _ = t.join();
         }
-        let err = self.t_err.take().map(|t| t.join().unwrap_or_default()).unwrap_or_default();
+        let err = self
+            .t_err
+            .take()
+            .map(|t| t.join().unwrap_or_default())
+            .unwrap_or_default();
         let out = self.out.lock().unwrap().clone();
         Outcome::from(status, out.into_bytes(), err.into_bytes(), elapsed)
     }
@@ -678,7 +704,11 @@ impl Running<'_> {
 impl Drop for Running<'_> {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = self.bundle.runc().args(["kill", &self.bundle.id, "KILL"]).status();
+            let _ = self
+                .bundle
+                .runc()
+                .args(["kill", &self.bundle.id, "KILL"])
+                .status();
             let _ = c.wait();
         }
     }
@@ -741,12 +771,22 @@ impl Outcome {
     }
 
     pub fn assert_stdout(&self, needle: &str) -> &Self {
-        assert!(self.stdout.contains(needle), "stdout lacks {:?}\n{}", needle, self.show());
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {:?}\n{}",
+            needle,
+            self.show()
+        );
         self
     }
 
     pub fn assert_stderr(&self, needle: &str) -> &Self {
-        assert!(self.stderr.contains(needle), "stderr lacks {:?}\n{}", needle, self.show());
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {:?}\n{}",
+            needle,
+            self.show()
+        );
         self
     }
 }

@@ -44,7 +44,10 @@ pub fn string_array(s: &str) -> Vec<String> {
                 }
                 out.push(w);
             }
-            Some(c) => panic!("unexpected {:?} in list {:?} (only quoted strings are used)", c, s),
+            Some(c) => panic!(
+                "unexpected {:?} in list {:?} (only quoted strings are used)",
+                c, s
+            ),
         }
     }
     out
@@ -68,13 +71,10 @@ pub fn dockerfile_instruction(text: &str, name: &str) -> Option<String> {
             joined.push(std::mem::take(&mut cur));
         }
     }
-    joined
-        .iter()
-        .filter_map(|l| {
-            let (k, v) = l.split_once(char::is_whitespace)?;
-            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-        })
-        .last()
+    joined.iter().rev().find_map(|l| {
+        let (k, v) = l.split_once(char::is_whitespace)?;
+        k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+    })
 }
 
 pub struct Dockerfile {
@@ -89,9 +89,12 @@ impl Dockerfile {
     pub fn load() -> Dockerfile {
         let text = read("Dockerfile.example");
         let entrypoint = string_array(
-            &dockerfile_instruction(&text, "ENTRYPOINT").expect("Dockerfile.example has no ENTRYPOINT"),
+            &dockerfile_instruction(&text, "ENTRYPOINT")
+                .expect("Dockerfile.example has no ENTRYPOINT"),
         );
-        let cmd = string_array(&dockerfile_instruction(&text, "CMD").expect("Dockerfile.example has no CMD"));
+        let cmd = string_array(
+            &dockerfile_instruction(&text, "CMD").expect("Dockerfile.example has no CMD"),
+        );
         let copy = text
             .lines()
             .find(|l| l.starts_with("COPY --from=") && l.contains("lockdrop"))

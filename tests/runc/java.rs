@@ -69,7 +69,8 @@ pub fn jdk() -> &'static Jdk {
             libdir.display()
         );
 
-        let classes = std::env::temp_dir().join(format!("lockdrop-java-{}", std::process::id()));
+        // Under target/tmp (gitignored); the JVM test removes it when done.
+        let classes = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("runc-java-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&classes);
         std::fs::create_dir_all(&classes).unwrap();
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/java/MemoryLock.java");

@@ -38,9 +38,16 @@ nogroup:x:65534:
 ";
 
 fn target_dir() -> PathBuf {
-    // CARGO_TARGET_TMPDIR is <target-dir>/tmp.
-    Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
+    // CARGO_TARGET_TMPDIR is <target-dir>[/<triple>]/tmp; cargo marks the
+    // target directory itself with CACHEDIR.TAG (so does <triple>/, hence the
+    // outermost one).
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.ancestors()
+        .skip(1)
+        .take(3)
+        .filter(|d| d.join("CACHEDIR.TAG").is_file())
+        .last()
+        .or_else(|| tmp.parent())
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("target"))
 }

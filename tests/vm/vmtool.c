@@ -1,15 +1,20 @@
 /* vmtool: the VM tier's helper inside the guest (tests/vm.rs builds it with
  * `gcc -static` and packs it into the initramfs). Two jobs:
  *
- *   vmtool init [--drop-bound CAPS] [--relay SIGS] PROG [ARG]...
- *       Run as the kernel's first process (rdinit=/vmtool): mount /proc and
- *       /dev, drop CAPS (comma-separated names or numbers) from the bounding
- *       set, then execv PROG in this same process, so PROG (lockdrop) is PID 1
- *       and its capabilities are recomputed from the shrunken bounding set.
+ *   vmtool init [--drop-bound CAPS] [--before ARGV] [--relay SIGS] PROG [ARG]...
+ *       Run as the kernel's first process (rdinit=/vmtool): print the rlimits
+ *       the kernel gave init, mount /proc and /dev, drop CAPS (comma-separated
+ *       names or numbers) from the bounding set, then execv PROG in this same
+ *       process, so PROG (lockdrop) is PID 1 and its capabilities are
+ *       recomputed from the shrunken bounding set. Options end at PROG (the
+ *       kernel never passes "--" to init).
+ *       --before runs ARGV (comma-separated) as a child first and waits for
+ *       it (lockdrop --check under the same conditions).
  *       --relay starts the "second process" of the signal scenario before the
  *       exec: PROG's stdout becomes a pipe to it; it copies every line to the
  *       console and, on "ready", sends the first of SIGS to PID 1, then each
- *       next one once the previous came back as "sig N".
+ *       next one once the previous came back as "sig N"; "all:N" sends N to
+ *       every process but PID 1 and itself.
  *
  *   vmtool zombies
  *       Count zombie processes in /proc until none is left (10 s deadline):
@@ -32,6 +37,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,36 +88,62 @@ static int split(char *list, char **out, int max) {
     return n;
 }
 
-/* The second process of the signal scenario; never returns. */
-static void relay(int rfd, int *sigs, int nsigs) {
+/* The second process of the signal scenario; never returns. SIGS entries
+ * are "N" (kill(1, N), then wait for the probe's "sig N") or "all:N"
+ * (kill(-1, N): every process but PID 1 and the relay, i.e. the probe). */
+static void relay(int rfd, char **sigs, int nsigs) {
     FILE *in = fdopen(rfd, "r");
     char line[512], note[64];
-    int next = 0;
+    int next = 0, waiting = -1;
     if (!in) die("fdopen");
     while (fgets(line, sizeof line, in)) {
         say(1, line);
         line[strcspn(line, "\n")] = 0;
         int got = -1;
-        int start = strcmp(line, "ready") == 0 && next == 0;
-        if (sscanf(line, "sig %d", &got) == 1 && next > 0 && got == sigs[next - 1] && next < nsigs)
-            start = 1;
-        if (start && next < nsigs) {
-            snprintf(note, sizeof note, "vmtool: relay sends %d to pid 1\n", sigs[next]);
+        int go = (strcmp(line, "ready") == 0 && next == 0) ||
+                 (sscanf(line, "sig %d", &got) == 1 && got == waiting);
+        while (go && next < nsigs) {
+            int all = strncmp(sigs[next], "all:", 4) == 0;
+            int sig = atoi(sigs[next] + (all ? 4 : 0));
+            snprintf(note, sizeof note, "vmtool: relay sends %d to %s\n", sig, all ? "all" : "pid 1");
             say(1, note);
-            if (kill(1, sigs[next]) != 0) die("kill 1");
+            if (kill(all ? -1 : 1, sig) != 0) die("kill");
             next++;
+            waiting = all ? -1 : sig;
+            go = all; /* nothing comes back from kill(-1): go on */
         }
     }
     _exit(0);
 }
 
+/* Runs ARGV (comma-separated) as a child and waits: the --check of a
+ * scenario, under the same capabilities as the lockdrop that follows. */
+static void run_before(char *list) {
+    char *args[64];
+    int n = split(list, args, 63), status = 0;
+    char note[128];
+    args[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        execv(args[0], args);
+        die("execv before");
+    }
+    if (waitpid(pid, &status, 0) < 0) die("waitpid");
+    snprintf(note, sizeof note, "vmtool: before exited %d\n",
+             WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    say(2, note);
+}
+
 static int cmd_init(int argc, char **argv) {
-    char *drop = NULL, *relay_sigs = NULL;
+    char *drop = NULL, *relay_sigs = NULL, *before = NULL;
     int i = 2;
     for (; i < argc; i++) {
         if (argv[i][0] != '-') break; /* PROG: the kernel cannot pass "--" to init */
         if (strcmp(argv[i], "--drop-bound") == 0 && i + 1 < argc) drop = argv[++i];
         else if (strcmp(argv[i], "--relay") == 0 && i + 1 < argc) relay_sigs = argv[++i];
+        else if (strcmp(argv[i], "--before") == 0 && i + 1 < argc) before = argv[++i];
         else { fprintf(stderr, "vmtool: unknown init option %s\n", argv[i]); return 98; }
     }
     if (i >= argc) { say(2, "vmtool: init needs PROG\n"); return 98; }
@@ -147,10 +179,11 @@ static int cmd_init(int argc, char **argv) {
         }
     }
 
+    if (before) run_before(before);
+
     if (relay_sigs) {
-        char *names[64];
-        int sigs[64], n = split(relay_sigs, names, 64), p[2];
-        for (int k = 0; k < n; k++) sigs[k] = atoi(names[k]);
+        char *sigs[64];
+        int n = split(relay_sigs, sigs, 64), p[2];
         if (pipe(p) != 0) die("pipe");
         pid_t pid = fork();
         if (pid < 0) die("fork");
@@ -216,6 +249,6 @@ static int cmd_zombies(void) {
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "init") == 0) return cmd_init(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "zombies") == 0) return cmd_zombies();
-    say(2, "usage: vmtool init [--drop-bound CAPS] [--relay SIGS] PROG [ARG]... | vmtool zombies\n");
+    say(2, "usage: vmtool init [--drop-bound CAPS] [--before ARGV] [--relay SIGS] PROG [ARG]... | vmtool zombies\n");
     return 98;
 }

@@ -1,0 +1,67 @@
+//! `--doctor`'s parsers of /proc and /sys text, through a fixture root: the
+//! input is split at 0xff bytes into /proc/self/status, /proc/self/uid_map,
+//! /proc/1/comm, /proc/sys/fs/file-nr, /proc/meminfo, /proc/self/mountinfo,
+//! /proc/self/cgroup, the cgroup's memory.max, /proc/sys/vm/max_map_count
+//! and /etc/passwd. A missing part is a missing file. Never panics (overflow
+//! included: debug assertions are on); the JSON output has no raw control
+//! characters (everything is escaped).
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use lockdrop::caps::CapSet;
+use lockdrop::doctor;
+use lockdrop::host::Host;
+use lockdrop::rlimits::{self, Limit};
+use lockdrop::sys::CapState;
+use std::path::PathBuf;
+
+const FILES: &[&str] = &[
+    "proc/self/status",
+    "proc/self/uid_map",
+    "proc/1/comm",
+    "proc/sys/fs/file-nr",
+    "proc/meminfo",
+    "proc/self/mountinfo",
+    "proc/self/cgroup",
+    "sys/fs/cgroup/memory.max",
+    "proc/sys/vm/max_map_count",
+    "etc/passwd",
+];
+
+fn root() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lockdrop-fuzz-doctor-{}", std::process::id()));
+    for f in FILES {
+        let p = d.join(f);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("fixture dirs");
+    }
+    d
+}
+
+fuzz_target!(|data: &[u8]| {
+    let dir = root();
+    let mut parts = data.split(|b| *b == 0xff);
+    for f in FILES {
+        let p = dir.join(f);
+        match parts.next() {
+            Some(b) => std::fs::write(&p, b).expect("write fixture"),
+            None => {
+                let _ = std::fs::remove_file(&p);
+            }
+        }
+    }
+    let all = CapSet(0x1ff_feff_ffff);
+    let caps = CapState { effective: all, permitted: all, inheritable: CapSet::EMPTY, bounding: all, ambient: CapSet::EMPTY };
+    let host = Host::fixture(
+        dir,
+        0,
+        caps,
+        vec![(rlimits::MEMLOCK, Limit { soft: 8 << 20, hard: 8 << 20 })],
+    );
+    let sections = doctor::report(&host);
+    let _ = doctor::to_text(&sections);
+    let json = doctor::to_json(&sections);
+    assert!(
+        !json.chars().any(|c| (c as u32) < 0x20),
+        "raw control character in JSON: {:?}",
+        json
+    );
+});

@@ -1,0 +1,300 @@
+//! The YAML config file and the layers: the shipped example parses and
+//! resolves; precedence (defaults < profile < file < environment < flags)
+//! end to end through the built binary's `--check --json`; bad files give
+//! exit 125 and one line naming the file, the key or line, and the fix.
+#![cfg(feature = "yaml")]
+use lockdrop::caps::CapSet;
+use lockdrop::cli::{self, Mode, Options};
+use lockdrop::host::Host;
+use lockdrop::rlimits::{self, Limit, INFINITY};
+use lockdrop::sys::CapState;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lockdrop.yaml")
+}
+
+fn scratch(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lockdrop-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn example_parses_and_resolves() {
+    let flags = Options {
+        config: Some(example().to_string_lossy().into_owned()),
+        ..Options::default()
+    };
+    let o = lockdrop::config::layered(Options::default(), flags).expect("the example parses");
+    assert_eq!(o.profile.as_deref(), Some("elasticsearch"));
+    assert_eq!(o.mode, Some(Mode::Supervise));
+    assert_eq!(o.command.len(), 2);
+    // The profile's limits are kept under the file's (merged per resource).
+    for r in ["nproc=4096", "nofile=65535", "core=0", "as=unlimited"] {
+        assert!(
+            o.rlimits.iter().any(|x| x == r),
+            "{} not in {:?}",
+            r,
+            o.rlimits
+        );
+    }
+    let all = CapSet(0x1fffeffffff);
+    let host = Host::fixture(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cgroup-v1"),
+        0,
+        CapState {
+            effective: all,
+            permitted: all,
+            inheritable: CapSet::EMPTY,
+            bounding: all,
+            ambient: CapSet::EMPTY,
+        },
+        vec![(
+            rlimits::MEMLOCK,
+            Limit {
+                soft: 8 << 20,
+                hard: 8 << 20,
+            },
+        )],
+    );
+    let plan = lockdrop::plan::resolve(&o, &host).expect("the example resolves");
+    let t = plan.target.as_ref().unwrap();
+    assert_eq!((t.uid, t.gid, t.groups.clone()), (1000, 0, vec![0]));
+    assert_eq!(plan.profile.map(|p| p.name), Some("elasticsearch"));
+    assert_eq!(plan.sysctls.len(), 1);
+    assert_eq!(plan.memlock.as_ref().map(|m| m.want), Some(INFINITY));
+    assert!(plan.no_new_privs);
+    assert_eq!(plan.supervise.remap_exit, vec![143]);
+}
+
+#[test]
+fn example_documents_every_key() {
+    let text = std::fs::read_to_string(example()).unwrap();
+    let actions = [
+        "check",
+        "doctor",
+        "json",
+        "help",
+        "version",
+        "config",
+        "exec",
+        "supervise",
+    ];
+    for f in cli::FLAGS.iter().filter(|f| !actions.contains(&f.long)) {
+        let key = format!("{}:", f.long);
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start_matches("# ").starts_with(&key)),
+            "examples/lockdrop.yaml does not show the `{}` key",
+            f.long
+        );
+    }
+    assert!(text.contains("\nmode: ") && text.contains("\ncommand:"));
+}
+
+// ---- the built binary ----
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_lockdrop"));
+    c.args(args);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("LOCKDROP_") {
+            c.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("lockdrop runs")
+}
+
+fn py(json: &str, expr: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new("python3")
+        .args([
+            "-c",
+            &format!("import json,sys; d=json.load(sys.stdin); print({})", expr),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(json.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}\n{}",
+        expr,
+        String::from_utf8_lossy(&out.stderr),
+        json
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `--check --json` with a config file, an environment and flags; returns the JSON.
+fn plan_json(file: &str, env: &[(&str, &str)], flags: &[&str]) -> String {
+    let p = scratch(
+        &format!(
+            "layer-{}.yaml",
+            file.len() + flags.len() * 7 + env.len() * 31
+        ),
+        file,
+    );
+    let mut args = vec!["--check", "--json", "--config", p.to_str().unwrap()];
+    args.extend_from_slice(flags);
+    let out = run(&args, env);
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(125)),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn precedence_end_to_end() {
+    let memlock = |j: &str| py(j, "d['plan']['memlock']['bytes']");
+    let mode = |j: &str| py(j, "d['plan']['mode']");
+    // defaults: no memlock, exec (lockdrop is not PID 1 here)
+    let j = plan_json("command: [\"true\"]\n", &[], &[]);
+    assert_eq!(py(&j, "d['plan'].get('memlock')"), "None");
+    assert_eq!(mode(&j), "exec");
+    // profile (named in the file) over defaults
+    let file = "profile: cassandra\ncommand: [\"true\"]\n";
+    assert_eq!(memlock(&plan_json(file, &[], &[])), "unlimited");
+    // file over profile
+    let file = "profile: cassandra\nmemlock: 64M\nmode: supervise\ncommand: [\"true\"]\n";
+    let j = plan_json(file, &[], &[]);
+    assert_eq!(memlock(&j), (64u64 << 20).to_string());
+    assert_eq!(mode(&j), "supervise");
+    // environment over file
+    let env = [("LOCKDROP_MEMLOCK", "32M"), ("LOCKDROP_MODE", "exec")];
+    let j = plan_json(file, &env, &[]);
+    assert_eq!(memlock(&j), (32u64 << 20).to_string());
+    assert_eq!(mode(&j), "exec");
+    // flags over environment
+    let j = plan_json(file, &env, &["--memlock", "16M", "--supervise"]);
+    assert_eq!(memlock(&j), (16u64 << 20).to_string());
+    assert_eq!(mode(&j), "supervise");
+    // a command on the command line wins over the file's
+    let j = plan_json(file, &[], &["--", "sh", "-c", "exit 3"]);
+    assert_eq!(py(&j, "d['plan']['command']"), "['sh', '-c', 'exit 3']");
+    // rlimit merges per resource: profile nproc stays, the file's nofile wins
+    let file = "profile: cassandra\nrlimit: [nofile=4096, core=0]\ncommand: [\"true\"]\n";
+    let j = plan_json(file, &[], &["-l", "core=1M"]);
+    let names = py(
+        &j,
+        "sorted((r['name'], r['desired']['soft']) for r in d['plan']['rlimits'])",
+    );
+    assert!(
+        names.contains("('nofile', 4096)") && names.contains("('nproc', 32768)"),
+        "{}",
+        names
+    );
+    assert!(
+        names.contains(&format!("('core', {})", 1 << 20)),
+        "{}",
+        names
+    );
+    // profile named by the environment applies under the file
+    let j = plan_json(
+        "command: [\"true\"]\n",
+        &[("LOCKDROP_PROFILE", "elasticsearch")],
+        &[],
+    );
+    assert_eq!(py(&j, "d['plan']['profile']"), "elasticsearch");
+    assert_eq!(
+        py(&j, "d['plan']['sysctl']"),
+        "['vm.max_map_count>=262144']"
+    );
+}
+
+#[test]
+fn command_from_the_file_runs() {
+    let p = scratch("cmd.yaml", "command: [sh, -c, 'exit 7']\n");
+    let out = run(&["--config", p.to_str().unwrap()], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["-c", p.to_str().unwrap(), "true"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(&[], &[("LOCKDROP_CONFIG", p.to_str().unwrap())]);
+    assert_eq!(out.status.code(), Some(7));
+}
+
+fn one_error_line(out: &std::process::Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(125),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(err.lines().count(), 1, "one line: {}", err);
+    assert!(err.starts_with("lockdrop: error: "), "{}", err);
+    assert!(out.stdout.is_empty());
+    err
+}
+
+#[test]
+fn bad_files_exit_125_with_one_line() {
+    let p = scratch(
+        "typo.yaml",
+        "user: nobody\nmemlok: 64M\ncommand: [\"true\"]\n",
+    );
+    let err = one_error_line(&run(&["--config", p.to_str().unwrap()], &[]));
+    assert!(err.contains(p.to_str().unwrap()), "{}", err);
+    assert!(
+        err.contains("unknown key `memlok` at line 2") && err.contains("did you mean `memlock`"),
+        "{}",
+        err
+    );
+
+    let p = scratch("syntax.yaml", "user: nobody\n  memlock: [64M\n");
+    let err = one_error_line(&run(&["--config", p.to_str().unwrap(), "true"], &[]));
+    assert!(
+        err.contains("syntax.yaml") && err.contains("line"),
+        "{}",
+        err
+    );
+
+    let p = scratch("value.yaml", "rlimit:\n  - nofile=65535\n  - nofile=lots\n");
+    let err = one_error_line(&run(&["--config", p.to_str().unwrap(), "true"], &[]));
+    assert!(
+        err.contains("invalid limit value \"lots\"") && err.contains("line 3"),
+        "{}",
+        err
+    );
+
+    let p = scratch("kind.yaml", "no-new-privs: yes please\n");
+    let err = one_error_line(&run(&["--config", p.to_str().unwrap(), "true"], &[]));
+    assert!(
+        err.contains("no-new-privs") && err.contains("line 1"),
+        "{}",
+        err
+    );
+
+    let err = one_error_line(&run(
+        &["--config", "/nonexistent/lockdrop.yaml", "true"],
+        &[],
+    ));
+    assert!(
+        err.contains("cannot read config file /nonexistent/lockdrop.yaml"),
+        "{}",
+        err
+    );
+}
