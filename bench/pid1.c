@@ -8,9 +8,11 @@
  *                                               handler, median/p10/p90 (us)
  *   pid1 fwd  [-n N] -d -- SELF sig             the same sent straight to the
  *                                               child: the floor
- *   pid1 reap [-n N] -- TOOL [ARG]... SELF storm N
- *                                               TOOL's CPU (ns, schedstat) per
- *                                               double-forked orphan reaped
+ *   pid1 reap [-n N] -- TOOL [ARG]... SELF storm N [own]
+ *                                               TOOL's CPU (us, schedstat) per
+ *                                               double-forked orphan reaped,
+ *                                               the storm's wall time (s) and
+ *                                               TOOL's wake-ups per orphan
  *
  * TOOL runs as PID 1 of a new PID namespace with its own /proc (what
  * `unshare --pid --fork --mount-proc` does). Its stdin and stdout are pipes to
@@ -135,31 +137,55 @@ static int child_sig(void)
 }
 
 /* N double forks: each intermediate child forks a grandchild and exits at
- * once, so the grandchild is re-parented to PID 1, which must reap it. */
-static int child_storm(long n)
+ * once, so the grandchild is re-parented to PID 1, which must reap it.
+ *
+ * A worker process makes the orphans, in a new session when `own` is set.
+ * Why it matters: with sched_autogroup_enabled (the kernel default), each
+ * session is its own scheduling group, and when the orphan-maker is in a
+ * group other than the init's, the init is woken once per 3-5 orphans
+ * instead of once per orphan, at about a third of the CPU per orphan.
+ * dumb-init runs its child in a new session, tini and catatonit make it a
+ * group leader (so it could not setsid itself): measuring "as the tool
+ * arranges it" mixes that scheduling effect into the figure, measuring with
+ * `own` gives every tool the same arrangement. */
+static int child_storm(long n, int own)
 {
 	write_all(1, "R", 1);
 	char go;
 	if (!read_all(0, &go, 1))
 		return 1;
-	for (long i = 0; i < n; i++) {
-		pid_t p = fork();
-		if (p < 0) {
-			if (errno == EAGAIN) { /* pid pressure: let the reaper catch up */
-				i--;
-				sched_yield();
-				continue;
+	pid_t w = fork();
+	if (w < 0)
+		die("pid1 storm: fork");
+	if (w == 0) {
+		if (own && setsid() < 0)
+			die("pid1 storm: setsid");
+		for (long i = 0; i < n; i++) {
+			pid_t p = fork();
+			if (p < 0) {
+				if (errno == EAGAIN) { /* pid pressure: let the reaper catch up */
+					i--;
+					sched_yield();
+					continue;
+				}
+				die("pid1 storm: fork");
 			}
-			die("pid1 storm: fork");
+			if (p == 0) {
+				if (fork() < 0)
+					_exit(1);
+				_exit(0);
+			}
+			while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+				;
 		}
-		if (p == 0) {
-			if (fork() < 0)
-				_exit(1);
-			_exit(0);
-		}
-		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
-			;
+		_exit(0);
 	}
+	int st;
+	while (waitpid(w, &st, 0) < 0)
+		if (errno != EINTR)
+			die("pid1 storm: waitpid");
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return 1;
 	write_all(1, "D", 1);
 	wait_eof();
 	return 0;
@@ -303,7 +329,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "sig") == 0)
 		return child_sig();
 	if (argc >= 3 && strcmp(argv[1], "storm") == 0)
-		return child_storm(strtol(argv[2], NULL, 10));
+		return child_storm(strtol(argv[2], NULL, 10), argc >= 4 && strcmp(argv[3], "own") == 0);
 
 	if (argc < 4)
 		goto usage;
@@ -357,6 +383,7 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "reap") == 0) {
 		struct tool t = spawn_pid1(tool_argv, direct);
 		uint64_t c0 = cpu_ns(t.pid), w0 = now_ns();
+		long v0 = status_kib(t.pid, "voluntary_ctxt_switches");
 		write_all(t.to, "G", 1);
 		char d;
 		if (!read_all(t.from, &d, 1) || d != 'D') {
@@ -374,14 +401,18 @@ int main(int argc, char **argv)
 			usleep(1000);
 		}
 		uint64_t c1 = cpu_ns(t.pid), w1 = now_ns();
+		long v1 = status_kib(t.pid, "voluntary_ctxt_switches");
 		int bad = finish(&t);
 		long orphans = n > 0 ? n : 1;
-		printf("%.2f %.3f\n", (double)(c1 - c0) / orphans / 1e3, (w1 - w0) / 1e9);
+		/* per-orphan CPU (us), wall of the storm (s), and wake-ups per
+		 * orphan (how many SIGCHLDs were coalesced into one reaping pass) */
+		printf("%.2f %.3f %.3f\n", (double)(c1 - c0) / orphans / 1e3, (w1 - w0) / 1e9,
+		       (double)(v1 - v0) / orphans);
 		return bad;
 	}
 usage:
 	fprintf(stderr,
 		"usage: pid1 rss|fwd|reap [-n N] [-d] -- TOOL [ARG]...\n"
-		"       pid1 idle | sig | storm N   (the child side)\n");
+		"       pid1 idle | sig | storm N [own]   (the child side)\n");
 	return 125;
 }

@@ -1,42 +1,62 @@
 #!/usr/bin/env bash
 # Where lockdrop's start-up instructions go: callgrind on a build with symbols
-# (the shipped release profile strips them). callgrind stops at execve, so what
-# it counts is lockdrop's own cost, the command excluded.
+# (the shipped binary is stripped), built like scripts/build.sh's shipping
+# build (build-std with panic=immediate-abort, static, non-PIE).
 #
-#   bench/profile.sh [LOCKDROP ARGS...]    default: --exec /bin/true, then
-#                                          --user nobody --memlock 64M /bin/true
+#   bench/profile.sh            the three start-up paths the bench measures
+#   bench/profile.sh ARGS...    lockdrop ARGS under callgrind
 #
-# Writes bench/.cache/profile/*.callgrind and prints the top functions
-# (inclusive and self) of each. Builds into bench/.cache/prof-target with one
-# job so it leaves the shared target/ and the other core alone.
+# valgrind writes nothing for a process that execs (the profile of the image
+# being replaced is lost, with or without --trace-children), so the exec paths
+# run a command that does not exist: lockdrop does all of its work, execve
+# fails with ENOENT, and the profile ends with the error message, whose cost
+# shows as its own subtree (lockdrop::report). --supervise keeps its parent,
+# so it runs /bin/true for real; the child's file (it execs) stays empty.
+#
+# Writes bench/.cache/profile/NAME.callgrind (open them with callgrind_annotate
+# or kcachegrind) and prints the top functions, inclusive and self.
+# BENCH_JOBS (default 1) jobs for the build, into bench/.cache/prof-target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=bench/.cache/profile
+OUT=$PWD/bench/.cache/profile
 mkdir -p "$OUT"
-command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind; }
+command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >&2; }
 . scripts/target.sh
-# Same profile as the shipped binary (opt-level, LTO, panic=abort), plus symbols.
-CARGO_TARGET_DIR=$PWD/bench/.cache/prof-target \
-CARGO_PROFILE_RELEASE_STRIP=false \
-CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
-  cargo build -j1 --release --target "$LOCKDROP_TARGET" --bin lockdrop >&2
-BIN=$PWD/bench/.cache/prof-target/$LOCKDROP_TARGET/release/lockdrop
+sysroot=$(rustc --print sysroot)
+flags=(--release --target "$LOCKDROP_TARGET" --bin lockdrop -j "${BENCH_JOBS:-1}")
+export CARGO_TARGET_DIR=$PWD/bench/.cache/prof-target
+export CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only
+if [ -d "$sysroot/lib/rustlib/src/rust/library" ]; then
+  RUSTC_BOOTSTRAP=1 \
+  RUSTFLAGS="${RUSTFLAGS:-} -C relocation-model=static -C target-feature=+crt-static -Zunstable-options -Cpanic=immediate-abort" \
+    cargo build "${flags[@]}" -Z build-std=std,panic_abort >&2
+else
+  echo "bench: no rust-src: profiling the plain release build" >&2
+  cargo build "${flags[@]}" >&2
+fi
+BIN=$CARGO_TARGET_DIR/$LOCKDROP_TARGET/release/lockdrop
+
+# Paths from the toolchain and musl's build tree, shortened for reading.
+short() { sed -E 's|/build/musl-cross-make/[^ ]*/src_musl/||g; s|/rustc/[0-9a-f]+/library/||g; s|[^ ]*/rustlib/src/rust/library/||g; s| \[[^]]*lockdrop\]||g; s|'"$PWD"'/||g'; }
 
 run() {
   local name=$1; shift
-  valgrind --tool=callgrind --callgrind-out-file="$OUT/$name.callgrind" \
-    --dump-instr=no --collect-jumps=no "$BIN" "$@" >/dev/null 2>"$OUT/$name.log" || true
-  echo "== lockdrop $* : $(grep -o 'Collected : [0-9]*' "$OUT/$name.log" | head -1)"
+  local file=$OUT/$name.callgrind
+  # After --user the process is nobody when valgrind writes the file.
+  rm -f "$file"* && : >"$file" && chmod 666 "$file"
+  valgrind --tool=callgrind --callgrind-out-file="$file" "$BIN" "$@" \
+    >/dev/null 2>"$OUT/$name.log" || true
+  echo "== lockdrop $*: $(grep -o 'Collected : [0-9]*' "$OUT/$name.log" | head -1 | tr -d ' ') instructions"
   echo "-- inclusive"
-  callgrind_annotate --inclusive=yes --threshold=99 "$OUT/$name.callgrind" 2>/dev/null \
-    | sed -n '/^Ir/,$p' | sed -n '3,30p'
+  callgrind_annotate --inclusive=yes "$file" 2>/dev/null | sed -n '/file:function/,$p' | sed -n '3,32p' | short
   echo "-- self"
-  callgrind_annotate --threshold=99 "$OUT/$name.callgrind" 2>/dev/null \
-    | sed -n '/^Ir/,$p' | sed -n '3,25p'
+  callgrind_annotate "$file" 2>/dev/null | sed -n '/file:function/,$p' | sed -n '3,22p' | short
+  echo
 }
 if [ $# -gt 0 ]; then
   run custom "$@"
 else
-  run exec --exec /bin/true
-  run user --user nobody --memlock 64M /bin/true
+  run exec --exec /nonexistent/true
+  run supervise --supervise /bin/true
+  run user --user nobody --memlock 64M /nonexistent/true
 fi

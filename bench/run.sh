@@ -3,8 +3,9 @@
 # tini, dumb-init and catatonit, the privilege droppers gosu, setpriv, runuser
 # and su, and a static C program that only execs its argument (the floor).
 #
-#   bench/run.sh            full run (about 5 minutes the first time, when the
-#                           peers' instruction counts are not cached yet)
+#   bench/run.sh            full run: about 5 minutes, plus about 5 the first
+#                           time, while the peers' instruction counts are not
+#                           cached yet (bench/.cache/, by binary sha256)
 #   bench/run.sh --quick    fewer runs, signals and orphans, for trying it out
 #
 # Prints one markdown table (and the budgets below it) and writes the same to
@@ -12,9 +13,11 @@
 # dropping to nobody). Not part of the test suite: nothing here asserts.
 #
 # Knobs (environment): BENCH_RUNS (start-ups timed per command, default 300),
-# BENCH_ROUNDS (hyperfine rounds they are split over, default 3),
+# BENCH_ROUNDS (rounds the start-ups and signals are split over, in
+# alternating order so a burst of load hits every tool alike; default 10),
 # BENCH_SIGNALS (SIGTERMs per init, default 300), BENCH_ORPHANS (default
-# 20000), BENCH_NO_LOCKDROP=1 (peers only, when lockdrop does not build).
+# 20000), BENCH_JOBS (instruction counts run at once, default 2),
+# BENCH_NO_LOCKDROP=1 (peers only, when lockdrop does not build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -23,7 +26,7 @@ CACHE=$BENCH/.cache
 BIN=$CACHE/bin
 RUN=$CACHE/run
 RUNS=${BENCH_RUNS:-300}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-10}
 SIGNALS=${BENCH_SIGNALS:-300}
 ORPHANS=${BENCH_ORPHANS:-20000}
 if [ "${1:-}" = --quick ]; then
@@ -128,49 +131,78 @@ for r in $(seq 1 "$ROUNDS"); do
     field "${ROWS[$i]}"
     args+=(-n "$i" "${F[2]}")
   done
-  hyperfine -N --style none --warmup 10 --runs "$per_round" \
+  hyperfine -N --style none --warmup 5 --runs "$per_round" \
     --export-json "$RUN/wall.$r.json" "${args[@]}" >"$RUN/hyperfine.$r.log" 2>&1 \
     || { cat "$RUN/hyperfine.$r.log" >&2; exit 1; }
 done
 
 # --- 3. instructions of the whole tree (ptrace single-stepping), cached ------
+# About 25 us per instruction here: su, runuser and gosu take 2-3 minutes each
+# the first time, so uncached counts run BENCH_JOBS (default 2) at a time.
 libc_sum=$(sha256sum /lib/x86_64-linux-gnu/libc.so.6 2>/dev/null | cut -c1-16 || echo none)
+declare -A cached_of
 for i in "${!ROWS[@]}"; do
   field "${ROWS[$i]}"
-  # The key: the binary, the C library peers load, and the command line.
+  # The key: the binary, the C library the dynamic peers load, the command line.
   key=$(sha256sum "$(readlink -f "${F[1]}")" | cut -c1-32)-$libc_sum-$(printf '%s' "${F[2]}" | sed "s|$ROOT|ROOT|g" | sha256sum | cut -c1-16)
-  cached=$CACHE/icount/$key
-  if [ ! -s "$cached" ]; then
-    say "counting instructions of: ${F[2]} (single-stepping; slow the first time)"
-    # Hard-code nothing about the tree: icount follows every fork and exec.
-    "$BIN/icount" -v ${F[2]} >"$cached.tmp" 2>"$cached.log"
-    mv "$cached.tmp" "$cached"
+  cached_of[$i]=$CACHE/icount/$key
+  [ -s "${cached_of[$i]}" ] && continue
+  say "counting instructions of: ${F[2]} (single-stepping, not cached yet)"
+  while [ "$(jobs -rp | wc -l)" -ge "${BENCH_JOBS:-2}" ]; do wait -n || true; done
+  # shellcheck disable=SC2086 # the command is a word list on purpose
+  ( "$BIN/icount" -v ${F[2]} >"${cached_of[$i]}.tmp" 2>"${cached_of[$i]}.log" \
+      && mv "${cached_of[$i]}.tmp" "${cached_of[$i]}" ) &
+done
+wait
+for i in "${!ROWS[@]}"; do
+  if [ -s "${cached_of[$i]}" ]; then
+    put "$i" instructions "$(cat "${cached_of[$i]}")"
+    cp "${cached_of[$i]}.log" "$RUN/icount.$i.log" 2>/dev/null || true
+  else
+    field "${ROWS[$i]}"; say "failed: icount ${F[2]}"
   fi
-  put "$i" instructions "$(cat "$cached")"
-  cp "$cached.log" "$RUN/icount.$i.log" 2>/dev/null || true
 done
 
 # --- 4-6. as PID 1 of a new PID namespace ------------------------------------
 # A tool that fails here (or does not stay a parent) gets a dash, not an abort.
 pid1() { local v; if v=$("$P" "$@"); then echo "$v"; else say "failed: pid1 $*"; return 1; fi; }
+# shellcheck disable=SC2086 # the PID-1 prefixes are word lists on purpose
+{
+inits=()
 for i in "${!ROWS[@]}"; do
   field "${ROWS[$i]}"
   [ -n "${F[3]}" ] || continue
-  say "as PID 1: ${F[0]}"
-  # shellcheck disable=SC2086 # the prefixes are word lists on purpose
+  say "supervising RSS: ${F[0]}"
   v=$(pid1 rss -- ${F[3]} "$P" idle) && put "$i" rss "$v"
-  [ "${F[4]}" = drop ] && continue # su/runuser kill their child on SIGTERM
-  for r in $(seq 1 "$ROUNDS"); do
-    # shellcheck disable=SC2086
-    v=$(pid1 fwd -n $(( (SIGNALS + ROUNDS - 1) / ROUNDS )) -- ${F[3]} "$P" sig) && put "$i" fwd "$v"
-  done
-  # shellcheck disable=SC2086
-  v=$(pid1 reap -n "$ORPHANS" -- ${F[3]} "$P" storm "$ORPHANS") && put "$i" reap "$v"
+  # su and runuser kill their child on SIGTERM rather than forwarding it.
+  [ "${F[4]}" = drop ] || inits+=("$i")
 done
-# The signal floor: SIGTERM straight to the child, no init in between.
+# Signals: rounds outside, tools inside, so a burst of load hits every tool.
+# The floor row (1) gets the signal sent straight to the child.
+per=$(( (SIGNALS + ROUNDS - 1) / ROUNDS ))
 for r in $(seq 1 "$ROUNDS"); do
-  v=$(pid1 fwd -n $(( (SIGNALS + ROUNDS - 1) / ROUNDS )) -d -- "$P" sig) && put 1 fwd "$v"
+  say "SIGTERM forwarding, round $r/$ROUNDS ($per signals per init)"
+  for i in "${inits[@]}"; do
+    field "${ROWS[$i]}"
+    v=$(pid1 fwd -n "$per" -- ${F[3]} "$P" sig) && put "$i" fwd "$v"
+  done
+  v=$(pid1 fwd -n "$per" -d -- "$P" sig) && put 1 fwd "$v"
 done
+# Reaping twice: the orphan-maker in its own session (the same scheduling
+# arrangement for every tool), then wherever the tool puts its child
+# (dumb-init: a new session; the rest: the init's own). See pid1.c.
+for arrangement in own as; do
+  for i in "${inits[@]}"; do
+    field "${ROWS[$i]}"
+    say "reaping $ORPHANS orphans ($arrangement): ${F[0]}"
+    if [ "$arrangement" = own ]; then
+      v=$(pid1 reap -n "$ORPHANS" -- ${F[3]} "$P" storm "$ORPHANS" own) && put "$i" reap "$v"
+    else
+      v=$(pid1 reap -n "$ORPHANS" -- ${F[3]} "$P" storm "$ORPHANS") && put "$i" reap_as "$v"
+    fi
+  done
+done
+}
 
 # --- the table --------------------------------------------------------------
 {

@@ -332,6 +332,8 @@ fn zombies(secs: f64) {
     out(&format!("zombies {} ms {}", n, start.elapsed().as_millis()));
 }
 
+// The C runtime is the only caller, with its own argc/argv.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 #[no_mangle]
 pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     let args: Vec<String> = (1..argc as isize)

@@ -81,9 +81,17 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
                 "start the container as root (Dockerfile USER root, Kubernetes runAsUser: 0); lockdrop drops to --user itself".into(),
             ));
         } else {
+            let groups: Vec<String> = t.groups.iter().map(|g| g.to_string()).collect();
             out.push(Finding::ok(format!(
-                "user: uid {} gid {} groups {:?} home {}",
-                t.uid, t.gid, t.groups, t.home
+                "user: uid {} gid {} groups {} home {}",
+                t.uid,
+                t.gid,
+                if groups.is_empty() {
+                    "none".into()
+                } else {
+                    groups.join(",")
+                },
+                t.home
             )));
         }
     }
@@ -118,8 +126,9 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
                 out.push(Finding::error(
                     format!("{} would fail its check: {}", p.name, w),
                     format!(
-                        "docker run --ulimit {n}={v}:{v} ... | compose: ulimits: {{{n}: {v}}} | kubernetes has no ulimit field: raise the container runtime's default (containerd/CRI-O LimitNOFILE, dockerd --default-ulimit {n}={v}:{v})",
+                        "docker run --ulimit {n}={v}:{v} ... | compose: ulimits: {{{n}: {v}}} | kubernetes has no ulimit field: raise the runtime's default (Limit{u}= in the containerd or CRI-O systemd unit; dockerd --default-ulimit {n}={v}:{v})",
                         n = l.resource.name(),
+                        u = l.resource.name().to_ascii_uppercase(),
                         v = if l.desired.hard == rlimits::INFINITY { "-1".to_string() } else { l.desired.hard.to_string() }
                     ),
                 ));
@@ -131,7 +140,7 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
     for l in &plan.limits {
         if l.resource == rlimits::NOFILE {
             if let Some(nr_open) = host.sysctl_u64("fs.nr_open") {
-                let over = |v: u64| v != rlimits::INFINITY && v > nr_open || v == rlimits::INFINITY;
+                let over = |v: u64| v == rlimits::INFINITY || v > nr_open;
                 if over(l.desired.hard) || over(l.desired.soft) {
                     out.push(Finding::error(
                         format!("RLIMIT_NOFILE {} is above fs.nr_open = {}: the kernel refuses it", rlimits::fmt_value(l.desired.hard), nr_open),

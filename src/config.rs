@@ -11,6 +11,7 @@
 //! naming the key and its line. Does not interpret values beyond that.
 use crate::cli::Options;
 use crate::error::{Error, Result};
+use crate::host::Host;
 use crate::profiles;
 
 /// Merges the layers. `env` and `flags` are already parsed.
@@ -18,10 +19,12 @@ use crate::profiles;
 /// Scalars: the highest layer that sets one wins. Lists replace the lower
 /// layer's list (a flag states the whole value), except `rlimit` and
 /// `sysctl`, which merge per resource and per key, so that `--profile
-/// elasticsearch` plus `-l core=0` keeps the profile's nofile and nproc:
-/// resolution keeps the last spec of each resource, and here a higher layer's
-/// requirement for a key replaces the lower layers' ones for that key.
-pub fn layered(env: Options, flags: Options) -> Result<Options> {
+/// elasticsearch` plus `-l core=0` keeps the profile's nofile: resolution
+/// keeps the last spec of each resource, and here a higher layer's
+/// requirements for a key replace the lower layers' ones for that key. A
+/// profile's limits are minimums: one the host already meets is left out (a
+/// profile never lowers a limit).
+pub fn layered(env: Options, flags: Options, host: &Host) -> Result<Options> {
     let top = env.clone().overlay(flags.clone());
     let file = match &top.config {
         Some(path) => load(path)?,
@@ -38,7 +41,7 @@ pub fn layered(env: Options, flags: Options) -> Result<Options> {
                     profiles::names()
                 ))
             })?
-            .options(),
+            .options(host),
     };
     let layers = [&base, &file, &env, &flags];
     let rlimits = layers.iter().flat_map(|l| l.rlimits.clone()).collect();
@@ -385,13 +388,14 @@ mod file {
         .map(|v| Some(v.join(",")))
     }
 
-    /// One line for any error: unknown keys get the nearest key name.
+    /// One line for any error, starting with where it is: unknown keys get
+    /// the nearest key name, syntax errors a hint.
     pub fn explain(e: &yaml_serde::Error) -> String {
-        let at = e
-            .location()
-            .map(|l| format!(" at line {} column {}", l.line(), l.column()))
+        let msg = e.to_string().replace('\n', " ");
+        let loc = e.location().map(|l| (l.line(), l.column()));
+        let at = loc
+            .map(|(l, c)| format!("line {} column {}: ", l, c))
             .unwrap_or_default();
-        let msg = e.to_string();
         if let Some(rest) = msg.strip_prefix("unknown field `") {
             let key = rest.split('`').next().unwrap_or("");
             let hint = KEYS
@@ -409,19 +413,21 @@ mod file {
                 _ => "",
             };
             return format!(
-                "unknown key `{}`{}; {}{}keys are the long options without dashes (see lockdrop --help)",
-                key, at, action, hint
+                "{}unknown key `{}`; {}{}keys are the long options without dashes (see lockdrop --help)",
+                at, key, action, hint
             );
         }
-        let fix = if msg.contains("while scanning")
-            || msg.contains("while parsing")
-            || msg.contains("did not find")
-        {
-            "; fix the YAML syntax (indent with spaces, quote values that contain \": \" or start with *, & or !)"
-        } else {
-            ""
-        };
-        format!("{}{}", msg.replace('\n', " "), fix)
+        // Value errors end with " at line L column C" (moved to the front);
+        // YAML syntax errors carry their own positions.
+        if let Some((l, c)) = loc {
+            if let Some(m) = msg.strip_suffix(&format!(" at line {} column {}", l, c)) {
+                return format!("{}{}", at, m);
+            }
+        }
+        format!(
+            "{}; fix the YAML syntax (indent with spaces; quote values that contain \": \" or start with [, {{, *, & or !)",
+            msg
+        )
     }
 }
 
@@ -500,16 +506,44 @@ mod tests {
 
     #[test]
     fn profile_lists_merge_per_key() {
+        use crate::rlimits::{Limit, NOFILE, NPROC};
+        let host = Host::fixture(
+            "/nonexistent",
+            0,
+            crate::sys::CapState::default(),
+            vec![
+                (
+                    NOFILE,
+                    Limit {
+                        soft: 1024,
+                        hard: 4096,
+                    },
+                ),
+                (
+                    NPROC,
+                    Limit {
+                        soft: 100000,
+                        hard: 100000,
+                    },
+                ),
+            ],
+        );
         let flags = Options {
             profile: Some("elasticsearch".into()),
             rlimits: vec!["nofile=100000".into()],
             sysctls: vec!["vm.max_map_count>=100000".into(), "vm.swappiness<=1".into()],
             ..Options::default()
         };
-        let o = layered(Options::default(), flags).unwrap();
+        let o = layered(Options::default(), flags, &host).unwrap();
         assert_eq!(o.rlimits.first().map(String::as_str), Some("nofile=65535"));
         assert_eq!(o.rlimits.last().map(String::as_str), Some("nofile=100000"));
-        assert!(o.rlimits.iter().any(|r| r == "nproc=4096"));
+        // The host's nproc is already above the profile's minimum: not lowered.
+        assert!(
+            !o.rlimits.iter().any(|r| r.starts_with("nproc")),
+            "{:?}",
+            o.rlimits
+        );
+        assert!(o.rlimits.iter().any(|r| r == "as=unlimited"));
         assert_eq!(o.sysctls, ["vm.max_map_count>=100000", "vm.swappiness<=1"]);
         assert_eq!(o.memlock.as_deref(), Some("unlimited"));
     }

@@ -158,6 +158,16 @@ impl Status {
     }
 }
 
+/// a as a percentage of b, without overflow (values come from files that
+/// may hold anything up to 2^64-1).
+fn percent(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        0
+    } else {
+        (a as u128 * 100 / b as u128).min(u64::MAX as u128) as u64
+    }
+}
+
 fn human(n: u64) -> String {
     if n == INFINITY {
         return "unlimited".into();
@@ -331,9 +341,9 @@ fn memlock_verdict(host: &Host, can_raise: bool) -> Row {
     let ipc = c.permitted.has(caps::IPC_LOCK) && c.bounding.has(caps::IPC_LOCK);
     let hard = host.limit_opt(rlimits::MEMLOCK).map(|l| l.hard);
     let (bytes, via) = match hard {
-        Some(h) if h == INFINITY || can_raise => (INFINITY, "via rlimit"),
-        _ if ipc => (INFINITY, "via ambient IPC_LOCK"),
-        Some(h) if h > 0 => (h, "via rlimit"),
+        Some(h) if h == INFINITY || can_raise => (INFINITY, "rlimit"),
+        _ if ipc => (INFINITY, "ambient IPC_LOCK"),
+        Some(h) if h > 0 => (h, "rlimit"),
         _ => (0, "no"),
     };
     let mut text = format!(
@@ -343,9 +353,13 @@ fn memlock_verdict(host: &Host, can_raise: bool) -> Row {
         } else {
             format!("{} bytes ({})", bytes, human(bytes))
         },
-        via
+        if via == "no" {
+            "no".to_string()
+        } else {
+            format!("via {}", via)
+        }
     );
-    if via == "via ambient IPC_LOCK" {
+    if via == "ambient IPC_LOCK" {
         if let Some(h) = hard {
             text.push_str(&format!(
                 " (RLIMIT_MEMLOCK alone allows {}; lockdrop --memlock keeps CAP_IPC_LOCK)",
@@ -497,7 +511,7 @@ fn sysctls(host: &Host) -> Vec<Row> {
             .filter_map(|n| n.parse().ok())
             .collect();
         if let [alloc, _, max] = f[..] {
-            let pct = if max > 0 { alloc * 100 / max } else { 0 };
+            let pct = percent(alloc, max);
             let r = row(
                 "fs.file-nr (files in use)",
                 format!("{} of {} ({}%)", alloc, max, pct),
@@ -523,15 +537,16 @@ fn sysctls(host: &Host) -> Vec<Row> {
             };
             match (kb("SwapTotal"), kb("SwapFree")) {
                 (Some(total), Some(free)) => {
-                    let used = total.saturating_sub(free) * 1024;
+                    let used = total.saturating_sub(free).saturating_mul(1024);
+                    let total = total.saturating_mul(1024);
                     let r = row(
                         "swap in use",
                         if total == 0 {
                             "none (no swap configured)".to_string()
                         } else {
-                            format!("{} of {}", human(used), human(total * 1024))
+                            format!("{} of {}", human(used), human(total))
                         },
-                        Value::obj().with("used", used).with("total", total * 1024),
+                        Value::obj().with("used", used).with("total", total),
                     );
                     rows.push(r.problem_if(used > 0, || {
                         "a swapped-out JVM heap stalls garbage collection: Elasticsearch and Cassandra recommend disabling swap (or locking memory)".into()
@@ -684,18 +699,23 @@ fn cgroups(host: &Host) -> Vec<Row> {
         let show = |v: Option<u64>| match v {
             Some(v) if ctl == "memory" => human(v),
             Some(v) => rlimits::fmt_value(v),
-            None if at_root => "none at the root cgroup".into(),
             None => UNAVAILABLE.into(),
         };
-        let mut r = row(
-            ctl,
+        let text = if limit.is_none() && usage.is_none() && at_root {
+            // The root cgroup has no limit files: nothing above us limits it.
+            format!("no limit: the root cgroup ({})", dir)
+        } else {
             format!(
                 "limit {}, in use {} ({}{})",
                 show(limit),
                 show(usage),
                 dir,
                 if v2 { "" } else { ", v1" }
-            ),
+            )
+        };
+        let mut r = row(
+            ctl,
+            text,
             Value::obj()
                 .with("limit", limit.map(json::limit))
                 .with("usage", usage)
@@ -703,11 +723,11 @@ fn cgroups(host: &Host) -> Vec<Row> {
                 .with("v2", v2),
         );
         if let (Some(l), Some(u)) = (limit, usage) {
-            if l != INFINITY && l > 0 && u * 10 >= l * 9 {
+            if l != INFINITY && l > 0 && percent(u, l) >= 90 {
                 r = r.problem(format!(
                     "{} use is at {}% of the cgroup limit",
                     ctl,
-                    u * 100 / l
+                    percent(u, l)
                 ));
             }
         }
@@ -736,4 +756,56 @@ fn cgroups(host: &Host) -> Vec<Row> {
         }
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mount(root: &str, point: &str, v2: bool, opts: &str) -> Mount {
+        Mount {
+            root: root.into(),
+            point: point.into(),
+            v2,
+            opts: opts.into(),
+        }
+    }
+
+    #[test]
+    fn cgroup_paths() {
+        // v1 without a cgroup namespace: the mount's root is our own cgroup.
+        let m = [mount("/docker/abc", "/sys/fs/cgroup/memory", false, "rw,memory")];
+        let (dir, v2, _) = controller_dir("4:memory:/docker/abc\n", &m, "memory").unwrap();
+        assert_eq!((dir.as_str(), v2), ("/sys/fs/cgroup/memory", false));
+        // v2 with a cgroup namespace.
+        let m = [mount("/kubepods/x", "/sys/fs/cgroup", true, "rw")];
+        let (dir, v2, _) = controller_dir("0::/\n", &m, "pids").unwrap();
+        assert_eq!((dir.as_str(), v2), ("/sys/fs/cgroup", true));
+        // hybrid: the v1 controller wins over the empty unified hierarchy.
+        let m = [
+            mount("/", "/sys/fs/cgroup/pids", false, "rw,pids"),
+            mount("/", "/sys/fs/cgroup/unified", true, "rw"),
+        ];
+        let cg = "8:pids:/a/b\n0::/a/b\n";
+        assert_eq!(controller_dir(cg, &m, "pids").unwrap().0, "/sys/fs/cgroup/pids/a/b");
+        assert_eq!(controller_dir(cg, &m, "memory").unwrap().0, "/sys/fs/cgroup/unified/a/b");
+        // No mountinfo: the usual layout.
+        assert_eq!(controller_dir("0::/x\n", &[], "memory").unwrap().0, "/sys/fs/cgroup/x");
+        assert!(controller_dir("", &[], "memory").is_none());
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(percent(1 << 60, 1 << 61), 50);
+        assert_eq!(percent(u64::MAX, 1), u64::MAX);
+        assert_eq!(percent(5, 0), 0);
+        assert_eq!(human(8 << 20), "8 MiB");
+        assert_eq!(human(1536), "1.5 KiB");
+        assert_eq!(human(INFINITY), "unlimited");
+        let s = Status(Some("Uid:\t0\t1\t2\t3\nGroups:\t\nNSpid:\t9\t1\n".into()));
+        assert_eq!(s.numbers("Uid"), Some(vec![0, 1, 2, 3]));
+        assert_eq!(s.numbers("Groups"), Some(vec![]));
+        assert_eq!(s.numbers("NSpid").unwrap().last(), Some(&1));
+        assert_eq!(Status(None).field("Uid"), None);
+    }
 }

@@ -43,14 +43,14 @@ pub fn exec(cmd: &Command) -> Error {
         Some(env) => env.iter().map(|e| e.as_ptr()).chain(std::iter::once(std::ptr::null())).collect(),
         None => Vec::new(),
     };
-    let envp_ptr = if cmd.env.is_some() { envp.as_ptr() } else { sys::environ_ptr() };
+    let envp = cmd.env.as_ref().map(|_| envp.as_slice());
 
     let mut denied: Option<(Vec<u8>, i32)> = None;
     for cand in candidates(arg0.as_bytes(), cmd.path_var()) {
         let Ok(c) = CString::new(cand.clone()) else {
             continue;
         };
-        let e = sys::execve(&c, &argv, envp_ptr);
+        let e = sys::execve(&c, &argv, envp);
         match e {
             // Keep looking, like execvp: a later PATH entry may work.
             libc::ENOENT | libc::ENOTDIR => continue,

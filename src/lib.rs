@@ -63,14 +63,15 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
     let env = cli::parse_env(&|k| {
         ours.iter().find(|(n, _)| *n == k.as_bytes()).map(|(_, v)| String::from_utf8_lossy(v).into_owned())
     })?;
-    let opts = config::layered(env, flags)?;
+    // The host view is lazy; a profile's limits are minimums against it.
+    let host = host::Host::live();
+    let opts = config::layered(env, flags, &host)?;
     msg::set_level(opts.verbose.unwrap_or(0), opts.quiet.unwrap_or(false));
     if opts.profile.as_deref() == Some("list") {
         msg::stdout(&profiles::list_text());
         return Ok(0);
     }
 
-    let host = host::Host::live();
     if opts.doctor {
         return doctor::run(&host, opts.json);
     }

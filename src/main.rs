@@ -7,6 +7,8 @@ use std::ffi::{CStr, OsString};
 use std::os::raw::{c_char, c_int};
 use std::os::unix::ffi::OsStringExt;
 
+// The C runtime is the only caller, with its own argc/argv.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 #[no_mangle]
 pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     let args: Vec<OsString> = (1..argc.max(1) as isize)

@@ -17,6 +17,7 @@
 //!   `StartupChecks.checkMaxMapCount` wording; `bin/cassandra` refuses uid or
 //!   gid 0 unless started with `-R`.
 use crate::cli::Options;
+use crate::host::Host;
 use crate::rlimits::{self, Resource};
 
 /// What a service does when started as root.
@@ -113,9 +114,20 @@ fn num(v: u64) -> String {
 }
 
 impl Profile {
-    pub fn options(&self) -> Options {
+    /// The profile as the lowest options layer. Its limits are minimums
+    /// (what the service's checks demand): a limit whose soft value on
+    /// `host` already reaches one is left as it is, never lowered.
+    pub fn options(&self, host: &Host) -> Options {
         Options {
-            rlimits: self.rlimits.iter().map(|s| s.to_string()).collect(),
+            rlimits: self
+                .rlimits
+                .iter()
+                .filter(|s| match rlimits::parse_spec(s) {
+                    Ok(spec) => host.limit(spec.resource).soft < spec.soft,
+                    Err(_) => true,
+                })
+                .map(|s| s.to_string())
+                .collect(),
             memlock: Some(self.memlock.to_string()),
             sysctls: self.sysctls.iter().map(|s| s.to_string()).collect(),
             profile: Some(self.name.to_string()),
@@ -199,7 +211,7 @@ pub fn list_text() -> String {
             RootRule::Discourage(_) => " warns on uid/gid 0",
         };
         s.push_str(&format!(
-            "{:<14}   memlock={} rlimit: {} sysctl: {}{}\n",
+            "{:<14}   memlock={} rlimit (minimums): {} sysctl: {}{}\n",
             "",
             p.memlock,
             p.rlimits.join(" "),

@@ -70,23 +70,20 @@ pub fn parse(s: &str) -> Result<Requirement> {
     } else {
         return Err(bad());
     };
-    let key = key.trim();
+    // Validated after `/` becomes `.`, so "vm/./x" and "/swappiness" fail too.
+    let key = key.trim().replace('/', ".");
     if key.is_empty()
         || key.starts_with('.')
         || key.ends_with('.')
         || key.contains("..")
         || !key
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-' || b == b'/')
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
     {
         return Err(bad());
     }
     let value: i64 = val.trim().parse().map_err(|_| bad())?;
-    Ok(Requirement {
-        key: key.replace('/', "."),
-        op,
-        value,
-    })
+    Ok(Requirement { key, op, value })
 }
 
 impl Requirement {
@@ -239,6 +236,9 @@ mod tests {
             "vm.x>=abc",
             "../etc>=1",
             "a b>=1",
+            "/swappiness<=1",
+            "vm/./max_map_count>=1",
+            "vm/>=1",
         ] {
             assert!(parse(bad).is_err(), "{}", bad);
         }

@@ -441,6 +441,13 @@ fn start_with_full_mask_and_ignored_signals_supervise() {
     require_root();
     signal_state_matches(&["--supervise", "--user", "nobody"], full_mask_ignore_all, "supervise, full mask + all ignored");
     signal_state_matches(&["--supervise", "--user", "nobody"], full_mask_only, "supervise, full mask");
+    // An ignored SIGCHLD makes the kernel reap children by itself: the
+    // supervisor must still see the command's status.
+    let mut c = lockdrop_cmd(&["--supervise", "--user", "nobody", "--"]);
+    c.arg(probe()).args(["exit", "7"]);
+    full_mask_ignore_all().apply(&mut c);
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(7), "supervise with SIGCHLD ignored: {}\n{}", show(&o.status), text(&o.stderr));
 }
 
 /// Started with fds 0, 1 and 2 closed, lockdrop must not hand the command
@@ -522,13 +529,15 @@ fn inside_user_namespace() {
         c.args(["--user", "--map-root-user", "--"]).arg(lockdrop()).args(args);
         c
     };
-    let o = run({
-        let mut c = userns(&["--"]);
-        c.arg(probe()).arg("status");
-        c
-    });
-    status_ok(&o, "no switch in a user namespace");
-    assert_eq!(must_kv(&o, "Uid"), "0 0 0 0");
+    for mode in ["--exec", "--supervise"] {
+        let o = run({
+            let mut c = userns(&[mode, "--"]);
+            c.arg(probe()).arg("status");
+            c
+        });
+        status_ok(&o, &format!("{}: no switch in a user namespace", mode));
+        assert_eq!(must_kv(&o, "Uid"), "0 0 0 0");
+    }
 
     let mark = s.marker("userns-switch");
     let o = run({
@@ -960,4 +969,52 @@ fn child_exit_races_signal() {
         *outcomes.entry(code).or_insert(0) += 1;
     }
     eprintln!("exit/signal race outcomes: {:?}", outcomes);
+}
+
+// ---------------------------------------------------------------------------
+// Inputs the fuzzers found (scripts/fuzz.sh): each stays fixed.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn fuzz_regressions() {
+    use lockdrop::{signals, sysctl};
+    let mut failures = Vec::new();
+    // fuzz/signals: a negative offset named another signal ("RTMAX--43" was
+    // signal 107, "RTMIN+-20" SIGALRM's 14) and a huge one overflowed.
+    for s in ["RTMAX--43", "rTMAX--3208", "RTMIN+-20", "RTMIN+-100", "RTMIN+2147483647", "RTMAX-2147483647"] {
+        if let Ok(n) = signals::parse_signal(s) {
+            failures.push(format!("parse_signal({:?}) = {}, want an error", s, n));
+        }
+    }
+    // fuzz/sysctl: keys validated before `/` became `.` came out malformed
+    // (".swappiness", "vm...max_map_count").
+    for s in ["/swappiness<=1", "vm/./max_map_count>=1", "vm/>=1"] {
+        if let Ok(r) = sysctl::parse(s) {
+            failures.push(format!("sysctl::parse({:?}) gave key {:?}, want an error", s, r.key));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// fuzz/doctor: percentages of u64 values read from /proc and cgroup files
+/// overflowed (a panic with overflow checks, a wrong number without them).
+#[test]
+fn fuzz_regressions_doctor() {
+    use lockdrop::host::Host;
+    use lockdrop::sys::CapState;
+    let s = Scratch::new("doctor");
+    let w = |p: &str, t: &str| {
+        let f = s.0.join(p);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, t).unwrap();
+    };
+    w("proc/sys/fs/file-nr", "1152921504606846976 0 2305843009213693952\n");
+    w("proc/self/cgroup", "0::/\n");
+    w("sys/fs/cgroup/memory.max", "2305843009213693952\n");
+    w("sys/fs/cgroup/memory.current", "2305843009213693952\n");
+    w("proc/meminfo", "SwapTotal: 18446744073709551615 kB\nSwapFree: 0 kB\n");
+    let host = Host::fixture(&s.0, 0, CapState::default(), vec![]);
+    let text = lockdrop::doctor::to_text(&lockdrop::doctor::report(&host));
+    assert!(text.contains("(50%)"), "fs.file-nr at 2^60 of 2^61 is 50%:\n{}", text);
+    assert!(text.contains("at 100% of the cgroup limit"), "memory 2^61 of 2^61 is 100%:\n{}", text);
 }

@@ -564,6 +564,28 @@ fn dockerfile_example_entrypoint_checks_and_runs() {
         o.stdout.trim().replace('\n', " | ")
     );
 
+    // `docker run --cap-add IPC_LOCK image /probe status`: CMD replaced,
+    // ENTRYPOINT kept; what the command really got.
+    let mut b = elasticsearch_image("dockerfile-probe", Caps::DockerIpcLock, &df.lockdrop_path);
+    b.args = df.entrypoint.clone();
+    b.args.extend(["/probe".into(), "status".into()]);
+    b.env.push("LOCKDROP_SYSCTL_POLICY=warn".into());
+    let o = b.run();
+    o.assert_code(0);
+    assert_eq!(o.field("Uid"), "1000 1000 1000 1000", "{}", o.show());
+    assert_eq!(
+        o.field("Gid"),
+        "0 0 0 0",
+        "USER 1000:0 like the official image"
+    );
+    assert_eq!(
+        o.field("Groups"),
+        "0",
+        "an explicit group means exactly that group"
+    );
+    assert_eq!(o.field("CapAmb"), "0000000000004000");
+    assert_eq!(o.field("env.HOME"), "/usr/share/elasticsearch");
+
     // 3. Plain `docker run image`: exit 125 before Elasticsearch starts.
     let mut b = elasticsearch_image("dockerfile-nocap", Caps::Docker, &df.lockdrop_path);
     b.args = df.entrypoint.iter().chain(df.cmd.iter()).cloned().collect();
@@ -732,6 +754,14 @@ fn jvm_locks_its_heap_under_lockdrop_and_fails_the_old_way() {
         .assert_stdout("mlockall ok")
         .assert_stdout("uid 1000");
     o.assert_stdout("CapAmb 0000000000004000");
+    // The whole pre-touched heap (and more of the JVM) is resident and locked.
+    let locked_mib: u64 = o
+        .stdout
+        .split("resident and locked ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no locked MiB in\n{}", o.show()));
+    assert!(locked_mib >= JVM_HEAP_MIB as u64, "{}", o.show());
     eprintln!(
         "[runc] JVM under lockdrop (docker + IPC_LOCK, RLIMIT_MEMLOCK hard {}):\n  {}",
         hard,
@@ -759,7 +789,11 @@ fn jvm_locks_its_heap_under_lockdrop_and_fails_the_old_way() {
     ];
     let o = b.run();
     assert_ne!(o.code, 0, "{}", o.show());
-    o.assert_stdout("Unable to lock JVM Memory: error=12")
+    // busybox sh: raising the hard limit needs CAP_SYS_RESOURCE; su then
+    // clears every capability, IPC_LOCK included.
+    o.assert_stderr("error setting limit")
+        .assert_stdout("CapAmb 0000000000000000")
+        .assert_stdout("Unable to lock JVM Memory: error=12")
         .assert_stdout("memory locking requested but memory is not locked");
     eprintln!(
         "[runc] JVM the run.sh way (same container):\n  stderr: {}\n  {}\n  exit {}",

@@ -5,34 +5,54 @@
 //! `vm/harness.rs`; the guest prints on the serial console and the kernel's
 //! "Attempted to kill init! exitcode=0x…" panic carries PID 1's exit status.
 //!
-//! Most scenarios boot `rdinit=/vmtool` (tests/vm/vmtool.c), which mounts
-//! /proc, optionally shrinks the bounding set or starts the signal relay, and
-//! execs lockdrop in the same process: lockdrop is PID 1 with no runtime in
-//! between. The first scenario boots `rdinit=/lockdrop` with nothing else.
+//! Most scenarios boot `rdinit=/vmtool` (tests/vm/vmtool.c), which prints the
+//! rlimits the kernel gave init, mounts /proc, optionally shrinks the
+//! bounding set, runs `lockdrop --check` or starts the signal relay, and
+//! then execs lockdrop in the same process: lockdrop is PID 1 with no runtime
+//! in between. The first scenario boots `rdinit=/lockdrop` with nothing else.
 //!
-//! Boot defaults of this kernel for init: memlock 8 MiB, nofile 1024:4096,
-//! nproc ~832 (a quarter of max_threads at 256 MiB).
+//! Arguments are written as the kernel command line carries them: one
+//! string, split at spaces, and never a `--` (the kernel swallows it), so
+//! lockdrop's command starts at its first non-option word.
+//!
+//! The kernel's defaults for init: memlock 8 MiB, nofile 1024:4096, nproc
+//! ~824 at 256 MiB (it scales with memory).
 
 #[path = "vm/harness.rs"]
 mod harness;
+#[path = "vm/java.rs"]
+mod java;
 
-use harness::{boot, Boot, Entry};
+use harness::{boot, boot_with, Boot, Entry};
 
 const MIB: u64 = 1 << 20;
+const IPC_LOCK: u64 = 1 << 14;
+const SYS_RESOURCE: u64 = 1 << 24;
 
-/// vmtool as init: mount /proc and /dev, apply `pre` options, exec lockdrop
-/// with `args`.
-fn via_vmtool(name: &str, pre: &[&str], args: &[&str], extra: &[Entry]) -> Boot {
-    let mut v: Vec<&str> = vec!["init"];
-    v.extend_from_slice(pre);
-    v.push("/lockdrop");
-    v.extend_from_slice(args);
-    let b = boot(name, "/vmtool", &v, extra);
+/// The probe's command of the memlock scenarios.
+const STATUS_AND_LOCK: &str = "/probe status , mlock 64M";
+
+/// vmtool as init: `vmtool init PRE /lockdrop ARGS`.
+fn via_vmtool(name: &str, pre: &str, args: &str, extra: &[Entry]) -> Boot {
+    let b = boot(
+        name,
+        "/vmtool",
+        &format!("init {} /lockdrop {}", pre, args),
+        extra,
+    );
     b.check(
         b.has_line("vmtool: pid 1 execs /lockdrop"),
         "vmtool did not exec lockdrop as PID 1",
     );
     b
+}
+
+/// vmtool's `--before` option running `lockdrop --check ARGS` first.
+fn check_first(args: &str) -> String {
+    format!(
+        "--before /lockdrop,--check,{}",
+        args.split_whitespace().collect::<Vec<_>>().join(",")
+    )
 }
 
 fn cap_mask(b: &Boot, key: &str) -> u64 {
@@ -63,8 +83,8 @@ fn lockdrop_lines<'a>(b: &'a Boot) -> Vec<&'a str> {
         .collect()
 }
 
-/// The memlock finding of `--check`'s report (`ok    memlock: ...`), printed
-/// by the `--before` run.
+/// The memlock finding of `--check`'s report (`ok    memlock: …`), printed
+/// by the `--before` run, which must have exited 0.
 fn check_memlock_finding<'a>(b: &'a Boot) -> &'a str {
     let l = b.lines().into_iter().find(|l| {
         let t = l.trim_start();
@@ -78,16 +98,6 @@ fn check_memlock_finding<'a>(b: &'a Boot) -> &'a str {
     l.unwrap_or("")
 }
 
-/// `lockdrop --check ARGS` as vmtool's `--before` run.
-fn check_first(args: &[&str]) -> String {
-    let mut v = vec!["/lockdrop", "--check"];
-    v.extend_from_slice(args);
-    v.join(",")
-}
-
-const IPC_LOCK: u64 = 1 << 14;
-const SYS_RESOURCE: u64 = 1 << 24;
-
 /// The purest form: the kernel runs /lockdrop as init, nothing before it (no
 /// /proc either). It raises RLIMIT_MEMLOCK to unlimited with CAP_SYS_RESOURCE,
 /// becomes `app`, supervises the probe, which locks 64 MiB with no
@@ -97,8 +107,13 @@ fn vm_lockdrop_is_the_kernels_init() {
     let b = boot(
         "init-direct",
         "/lockdrop",
-        &["--memlock", "unlimited", "--user", "app", "/probe", "mlock", "64M", ",", "exit", "42"],
+        "--memlock unlimited --user app /probe status , mlock 64M , exit 42",
         &[],
+    );
+    // No /proc here: the probe's status has only what syscalls tell.
+    b.check(
+        limit(&b, "rlimit.memlock") == (u64::MAX, u64::MAX),
+        "RLIMIT_MEMLOCK is not unlimited:unlimited in the child",
     );
     b.check(
         b.has_line("mlock ok bytes=67108864"),
@@ -108,15 +123,23 @@ fn vm_lockdrop_is_the_kernels_init() {
 }
 
 /// `--memlock unlimited --user app` as root with every capability takes the
-/// rlimit path: soft and hard unlimited in the child, no capability at all,
-/// and it locks far more than the 8 MiB default.
+/// rlimit path (and `--check` says so first): soft and hard unlimited in the
+/// child, no capability at all, and it locks far more than the 8 MiB default.
 #[test]
 fn vm_memlock_rlimit_path_with_sys_resource() {
+    let opts = "--memlock unlimited --user app";
     let b = via_vmtool(
         "memlock-rlimit",
+        &check_first(&format!("{} /probe", opts)),
+        &format!("{} {}", opts, STATUS_AND_LOCK),
         &[],
-        &["--memlock", "unlimited", "--user", "app", "/probe", "status", ",", "mlock", "64M"],
-        &[],
+    );
+    let finding = check_memlock_finding(&b);
+    b.check(
+        finding.contains("RLIMIT_MEMLOCK")
+            && finding.contains("CAP_SYS_RESOURCE")
+            && !finding.contains("ambient"),
+        &format!("--check does not announce the rlimit path: {:?}", finding),
     );
     b.expect_value("Uid", "1000 1000 1000 1000");
     b.expect_value("Gid", "1000 1000 1000 1000");
@@ -144,23 +167,39 @@ fn vm_memlock_rlimit_path_with_sys_resource() {
 }
 
 /// SYS_RESOURCE removed from the bounding set before lockdrop starts: the
-/// hard limit stays 8 MiB, CAP_IPC_LOCK is kept ambient and the child locks
-/// 64 MiB anyway; lockdrop says so in one notice line.
+/// hard limit stays 8 MiB, CAP_IPC_LOCK is kept ambient (`--check` says so
+/// first) and the child locks 64 MiB anyway; lockdrop says so in one notice
+/// line.
 #[test]
 fn vm_memlock_ambient_path_without_sys_resource() {
+    let opts = "--memlock unlimited --user app";
     let b = via_vmtool(
         "memlock-ambient",
-        &["--drop-bound", "sys_resource"],
-        &["--memlock", "unlimited", "--user", "app", "/probe", "status", ",", "mlock", "64M"],
+        &format!(
+            "--drop-bound sys_resource {}",
+            check_first(&format!("{} /probe", opts))
+        ),
+        &format!("{} {}", opts, STATUS_AND_LOCK),
         &[],
+    );
+    let finding = check_memlock_finding(&b);
+    b.check(
+        finding.contains("ambient") && finding.contains("IPC_LOCK"),
+        &format!("--check does not announce the ambient path: {:?}", finding),
     );
     b.expect_value("Uid", "1000 1000 1000 1000");
     b.check(
         cap_mask(&b, "CapBnd") & SYS_RESOURCE == 0,
         "SYS_RESOURCE is still in the bounding set",
     );
-    b.check(cap_mask(&b, "CapAmb") == IPC_LOCK, "CapAmb is not exactly IPC_LOCK");
-    b.check(cap_mask(&b, "CapEff") == IPC_LOCK, "CapEff is not exactly IPC_LOCK");
+    b.check(
+        cap_mask(&b, "CapAmb") == IPC_LOCK,
+        "CapAmb is not exactly IPC_LOCK",
+    );
+    b.check(
+        cap_mask(&b, "CapEff") == IPC_LOCK,
+        "CapEff is not exactly IPC_LOCK",
+    );
     b.check(
         limit(&b, "rlimit.memlock") == (8 * MIB, 8 * MIB),
         "RLIMIT_MEMLOCK is not the boot default 8 MiB",
@@ -186,8 +225,8 @@ fn vm_memlock_ambient_path_without_sys_resource() {
 fn vm_memlock_fails_without_sys_resource_and_ipc_lock() {
     let b = via_vmtool(
         "memlock-impossible",
-        &["--drop-bound", "sys_resource,ipc_lock"],
-        &["--memlock", "unlimited", "--user", "app", "/probe", "status", ",", "mlock", "64M"],
+        "--drop-bound sys_resource,ipc_lock",
+        &format!("--memlock unlimited --user app {}", STATUS_AND_LOCK),
         &[],
     );
     let text = lockdrop_lines(&b).join("\n");
@@ -196,7 +235,10 @@ fn vm_memlock_fails_without_sys_resource_and_ipc_lock() {
         text.contains("--ulimit memlock=-1:-1") && text.contains("--cap-add IPC_LOCK"),
         "the error does not name the docker fixes",
     );
-    b.check(!b.has_line("Uid=") && !b.has_line("mlock"), "the command ran");
+    b.check(
+        !b.has_line("Uid=") && !b.has_line("mlock"),
+        "the command ran",
+    );
     b.expect_exit(125);
 }
 
@@ -206,43 +248,40 @@ fn vm_memlock_fails_without_sys_resource_and_ipc_lock() {
 fn vm_nofile_nproc_raised_and_kept_after_user_switch() {
     let b = via_vmtool(
         "nofile-nproc",
-        &[],
-        &[
-            "--rlimit", "nofile=1048576", "--rlimit", "nproc=65536:131072", "--user", "app",
-            "/probe", "status",
-        ],
+        "",
+        "--rlimit nofile=1048576 --rlimit nproc=65536:131072 --user app /probe status",
         &[],
     );
-    let boot_nofile = b.value("vmtool: boot rlimit.nofile").unwrap_or("?").to_string();
-    let boot_nproc = b.value("vmtool: boot rlimit.nproc").unwrap_or("?").to_string();
+    let boot_nofile = b.value("vmtool: boot rlimit.nofile").map(str::to_string);
+    let boot_nproc = b.value("vmtool: boot rlimit.nproc").map(str::to_string);
+    b.check(
+        boot_nofile.as_deref() == Some("1024:4096"),
+        &format!("unexpected boot nofile {:?}", boot_nofile),
+    );
     b.expect_value("Uid", "1000 1000 1000 1000");
     b.check(
         limit(&b, "rlimit.nofile") == (1048576, 1048576),
-        &format!("nofile is not 1048576:1048576 (boot default {})", boot_nofile),
+        &format!("nofile is not 1048576:1048576 (boot {:?})", boot_nofile),
     );
     b.check(
         limit(&b, "rlimit.nproc") == (65536, 131072),
-        &format!("nproc is not 65536:131072 (boot default {})", boot_nproc),
-    );
-    b.check(
-        boot_nofile == "1024:4096",
-        &format!("unexpected boot nofile {}", boot_nofile),
+        &format!("nproc is not 65536:131072 (boot {:?})", boot_nproc),
     );
     b.expect_exit(0);
 }
 
 /// Supervise as the kernel's PID 1: a second process (vmtool's relay, root,
 /// started before lockdrop) sends signals to PID 1 one at a time, each after
-/// the previous one came back from the probe; each must arrive exactly once.
-/// Then the relay SIGKILLs the probe directly: lockdrop exits 128+9.
+/// the previous one came back from the probe; each must arrive exactly once
+/// (real-time ones included). Then the relay SIGKILLs the probe directly:
+/// lockdrop exits 128+9.
 #[test]
 fn vm_supervise_forwards_signals_sent_to_pid1() {
     let sent = ["10", "1", "12", "28", "40", "64", "15"];
-    let relay = format!("{},all:9", sent.join(","));
     let b = via_vmtool(
         "supervise-signals",
-        &["--relay", &relay],
-        &["--user", "app", "/probe", "signals", "--stay"],
+        &format!("--relay {},all:9", sent.join(",")),
+        "--user app /probe signals --stay",
         &[],
     );
     b.check(b.has_line("ready"), "the probe never became ready");
@@ -269,11 +308,50 @@ fn vm_supervise_reaps_orphans_and_passes_exit_code() {
     );
     let b = via_vmtool(
         "supervise-orphans",
-        &[],
-        &["--user", "app", "/scen/orphans.sh"],
+        "",
+        "--user app /scen/orphans.sh",
         &[script],
     );
     b.check(b.has_line("orphans 300"), "the probe made no orphans");
     b.check(b.has_line("zombies=0"), "zombies remained");
     b.expect_exit(42);
+}
+
+/// The optional scenario of the issue, cheap enough to keep: a real JVM
+/// (examples/java/MemoryLock.java through JNA, Elasticsearch's memory-lock
+/// check in miniature) started by lockdrop as PID 1 with `--memlock
+/// unlimited --user app` fills 64 MiB of a pre-touched 128 MiB heap (the
+/// runc tier's sizes) and mlockall()s it, unprivileged, on the rlimit path.
+#[test]
+fn vm_java_memorylock_locks_its_heap() {
+    let jre = java::entries();
+    let b = boot_with(
+        "java-memorylock",
+        "/vmtool",
+        &format!(
+            "init /lockdrop --memlock unlimited --user app {} -Xms128m -Xmx128m \
+             -XX:+AlwaysPreTouch -XX:-UsePerfData -cp {} MemoryLock 64",
+            java::JAVA,
+            java::CLASSPATH
+        ),
+        jre,
+        768,
+    );
+    let who = b
+        .lines()
+        .into_iter()
+        .find(|l| l.starts_with("memorylock: uid"))
+        .unwrap_or("");
+    b.check(
+        who.contains("uid 1000") && who.contains("RLIMIT_MEMLOCK soft unlimited hard unlimited"),
+        &format!(
+            "the JVM did not run as app with memlock unlimited: {:?}",
+            who
+        ),
+    );
+    b.check(
+        b.has_line("memorylock: mlockall ok: heap 64 MiB"),
+        "the JVM could not lock its heap",
+    );
+    b.expect_exit(0);
 }

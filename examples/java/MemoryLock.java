@@ -11,7 +11,7 @@
 //
 // Build and run (Debian: openjdk-17-jdk-headless, libjna-java):
 //   javac -cp /usr/share/java/jna.jar -d /tmp/ml examples/java/MemoryLock.java
-//   java -Xms64m -Xmx64m -XX:+AlwaysPreTouch -cp /tmp/ml:/usr/share/java/jna.jar MemoryLock 64
+//   java -Xms128m -Xmx128m -XX:+AlwaysPreTouch -cp /tmp/ml:/usr/share/java/jna.jar MemoryLock 64
 // Under lockdrop, as an unprivileged user, in a container with IPC_LOCK:
 //   lockdrop --user elasticsearch --memlock unlimited -- java ... MemoryLock 64
 // tests/runc.rs runs exactly this in a runc container, and the old

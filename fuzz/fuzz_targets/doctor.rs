@@ -28,7 +28,13 @@ const FILES: &[&str] = &[
 ];
 
 fn root() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lockdrop-fuzz-doctor-{}", std::process::id()));
+    // tmpfs when there is one: the fixture files are rewritten on every input.
+    let base = if std::path::Path::new("/dev/shm").is_dir() {
+        PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    let d = base.join(format!("lockdrop-fuzz-doctor-{}", std::process::id()));
     for f in FILES {
         let p = d.join(f);
         std::fs::create_dir_all(p.parent().expect("parent")).expect("fixture dirs");

@@ -18,7 +18,13 @@ use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
 fn root() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lockdrop-fuzz-plan-{}", std::process::id()));
+    // tmpfs when there is one: the fixture files are rewritten on every input.
+    let base = if std::path::Path::new("/dev/shm").is_dir() {
+        PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    let d = base.join(format!("lockdrop-fuzz-plan-{}", std::process::id()));
     std::fs::create_dir_all(d.join("etc")).expect("temp dir");
     d
 }
@@ -32,8 +38,6 @@ fuzz_target!(|data: &[u8]| {
     let Ok(mut flags) = parse_args(args) else { return };
     // A fuzzed --config could name /dev/zero; the YAML parser has its own target.
     flags.config = None;
-    let Ok(opts) = config::layered(Options::default(), flags) else { return };
-
     let dir = root();
     std::fs::write(dir.join("etc/passwd"), passwd).expect("write passwd");
     std::fs::write(dir.join("etc/group"), group).expect("write group");
@@ -46,6 +50,7 @@ fuzz_target!(|data: &[u8]| {
         (rlimits::Resource(4), Limit { soft: 0, hard: INFINITY }),
     ];
     let host = Host::fixture(dir, 0, caps_now, limits);
+    let Ok(opts) = config::layered(Options::default(), flags, &host) else { return };
     let Ok(p) = plan::resolve(&opts, &host) else { return };
 
     if opts.user.is_some() {

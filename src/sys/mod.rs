@@ -64,12 +64,6 @@ pub fn environ_entries() -> impl Iterator<Item = &'static [u8]> {
     })
 }
 
-/// The environment pointer to hand to execve unchanged.
-pub fn environ_ptr() -> *const *const libc::c_char {
-    // SAFETY: reading the C runtime's pointer.
-    unsafe { environ }
-}
-
 /// One variable's value from the original environment.
 pub fn getenv(key: &str) -> Option<&'static [u8]> {
     environ_entries().find_map(|e| e.strip_prefix(key.as_bytes())?.strip_prefix(b"="))
@@ -339,14 +333,15 @@ pub fn chdir(path: &std::ffi::CStr) -> SysResult<()> {
 pub fn execve(
     path: &std::ffi::CStr,
     argv: &[*const libc::c_char],
-    envp: *const *const libc::c_char,
+    envp: Option<&[*const libc::c_char]>,
 ) -> i32 {
     if let Err(e) = inject("exec") {
         return e;
     }
     // SAFETY: argv and envp are NULL-terminated arrays of pointers into
     // CStrings (or the C runtime's environ) that stay alive across the call.
-    unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp) };
+    // None: the environment lockdrop was started with, unchanged.
+    unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.map_or(environ, |e| e.as_ptr())) };
     errno()
 }
 

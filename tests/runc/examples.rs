@@ -100,6 +100,25 @@ impl Dockerfile {
             .find(|l| l.starts_with("COPY --from=") && l.contains("lockdrop"))
             .expect("Dockerfile.example copies lockdrop from the build stage");
         let lockdrop_path = copy.split_whitespace().last().unwrap().to_string();
+        // The build stage builds what the final stage copies.
+        let build = text
+            .lines()
+            .find(|l| l.starts_with("RUN cargo build"))
+            .expect("Dockerfile.example builds lockdrop with cargo");
+        let words: Vec<&str> = build.split_whitespace().collect();
+        let target = words
+            .iter()
+            .position(|w| *w == "--target")
+            .map(|i| words[i + 1])
+            .expect("the cargo build names its --target (static)");
+        let workdir = dockerfile_instruction(&text, "WORKDIR").unwrap_or_default();
+        let built = format!("{}/target/{}/release/lockdrop", workdir, target);
+        assert!(
+            copy.split_whitespace().any(|w| w == built),
+            "COPY --from=build must copy {} (what RUN cargo build produces): {}",
+            built,
+            copy
+        );
         let user = dockerfile_instruction(&text, "USER").unwrap_or_default();
         Dockerfile {
             entrypoint,

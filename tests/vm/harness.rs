@@ -168,7 +168,16 @@ fn fetch_kernel() -> Result<PathBuf, String> {
         Ok(kernel.clone())
     })();
     let _ = fs::remove_dir_all(&scratch);
-    result
+    match (result, cached()) {
+        (Ok(k), _) => Ok(k),
+        // The package lists know a newer kernel than the cache holds, but
+        // the mirrors are out of reach: the cached one still tests lockdrop.
+        (Err(e), Some(old)) => {
+            eprintln!("VM tier: {}; using the cached {}", e, old.display());
+            Ok(old)
+        }
+        (Err(e), None) => Err(e),
+    }
 }
 
 /// The guest kernel, fetched once per test run.
@@ -177,8 +186,9 @@ pub fn kernel() -> &'static Path {
     match K.get_or_init(fetch_kernel) {
         Ok(p) => p,
         Err(e) => panic!(
-            "VM tier: no guest kernel: {}\n(install nothing: the tier downloads the Debian package \
-             {} itself with apt-get download; or point LOCKDROP_VM_KERNEL at a bzImage)",
+            "VM tier: no guest kernel: {}\n(the tier fetches the Debian package {} itself with \
+             `apt-get download`, which needs `apt-get update` and the Debian mirrors; or set \
+             LOCKDROP_VM_KERNEL to a kernel image with 8250 serial and initramfs support built in)",
             e, KERNEL_PACKAGE
         ),
     }
@@ -200,8 +210,8 @@ fn is_static_elf(bytes: &[u8]) -> bool {
 }
 
 fn read_static(path: &Path, package_hint: &str) -> Result<Vec<u8>, String> {
-    let bytes = fs::read(path)
-        .map_err(|e| format!("{}: {} ({})", path.display(), e, package_hint))?;
+    let bytes =
+        fs::read(path).map_err(|e| format!("{}: {} ({})", path.display(), e, package_hint))?;
     if !is_static_elf(&bytes) {
         return Err(format!(
             "{} is not a static executable; the guest has no libc ({})",
@@ -260,7 +270,7 @@ impl Entry {
             rdev: (0, 0),
         }
     }
-    fn dir(path: &str, mode: u32) -> Entry {
+    pub fn dir(path: &str, mode: u32) -> Entry {
         Entry {
             path: path.into(),
             mode: 0o040000 | mode,
@@ -268,7 +278,7 @@ impl Entry {
             rdev: (0, 0),
         }
     }
-    fn symlink(path: &str, target: &str) -> Entry {
+    pub fn symlink(path: &str, target: &str) -> Entry {
         Entry {
             path: path.into(),
             mode: 0o120777,
@@ -276,7 +286,7 @@ impl Entry {
             rdev: (0, 0),
         }
     }
-    fn chardev(path: &str, mode: u32, major: u32, minor: u32) -> Entry {
+    pub fn chardev(path: &str, mode: u32, major: u32, minor: u32) -> Entry {
         Entry {
             path: path.into(),
             mode: 0o020000 | mode,
@@ -295,7 +305,15 @@ fn cpio(entries: &[&Entry]) -> Vec<u8> {
             out.push(0);
         }
     }
-    fn put(out: &mut Vec<u8>, ino: u32, name: &str, mode: u32, owner: u32, data: &[u8], rdev: (u32, u32)) {
+    fn put(
+        out: &mut Vec<u8>,
+        ino: u32,
+        name: &str,
+        mode: u32,
+        owner: u32,
+        data: &[u8],
+        rdev: (u32, u32),
+    ) {
         // ino mode uid gid nlink mtime filesize devmajor devminor rdevmajor
         // rdevminor namesize check
         let fields = [
@@ -367,7 +385,17 @@ fn base_entries() -> Result<Vec<Entry>, String> {
 
 fn base() -> &'static [Entry] {
     static B: OnceLock<Result<Vec<Entry>, String>> = OnceLock::new();
-    match B.get_or_init(base_entries) {
+    match B.get_or_init(|| {
+        // Consoles of an earlier run would mix with this run's.
+        if let Ok(d) = fs::read_dir(log_dir()) {
+            for e in d.flatten() {
+                if e.path().extension().is_some_and(|x| x == "log") {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
+        base_entries()
+    }) {
         Ok(v) => v,
         Err(e) => panic!("VM tier: cannot build the initramfs: {}", e),
     }
@@ -470,36 +498,47 @@ impl Boot {
 static VM_LOCK: Mutex<()> = Mutex::new(());
 
 /// Boots the guest with `init` as its first process and `args` as that
-/// process's arguments (passed after `--` on the kernel command line, which
-/// splits at spaces: arguments must not contain spaces or quotes). `extra`
-/// entries are added to the initramfs.
-pub fn boot(name: &str, init: &str, args: &[&str], extra: &[Entry]) -> Boot {
+/// process's arguments, split at spaces as the kernel splits its command
+/// line (so no argument can hold a space). `extra` entries are added to the
+/// initramfs.
+pub fn boot(name: &str, init: &str, args: &str, extra: &[Entry]) -> Boot {
+    boot_with(name, init, args, extra, 256)
+}
+
+/// `boot` with `mem_mib` of guest memory (the initramfs is unpacked into it).
+pub fn boot_with(name: &str, init: &str, args: &str, extra: &[Entry], mem_mib: u32) -> Boot {
     if let Err(e) = qemu_present() {
         panic!("VM tier: {}", e);
     }
     let kernel = kernel();
     let base = base();
-    for a in args {
-        assert!(
-            !a.is_empty() && !a.contains(|c: char| c.is_whitespace() || c == '"'),
-            "VM tier: kernel command line arguments cannot hold spaces or quotes: {:?}",
-            a
-        );
-        // The kernel's parse_args stops at a second "--" and drops the rest
-        // (kernel/params.c), so init never sees one: lockdrop's command must
-        // start at its first non-option word instead.
-        assert!(*a != "--", "VM tier: init arguments cannot contain \"--\"");
-    }
+    let argv: Vec<&str> = args.split_whitespace().collect();
+    assert!(
+        !args.contains('"'),
+        "VM tier: no quotes in init arguments: {:?}",
+        args
+    );
+    // The kernel's parse_args stops at a second "--" and drops the rest
+    // (kernel/params.c), so init never sees one: lockdrop's command starts at
+    // its first non-option word instead.
+    assert!(
+        !argv.contains(&"--"),
+        "VM tier: init arguments cannot contain \"--\": {:?}",
+        args
+    );
+    // init's argv is capped at CONFIG_INIT_ENV_ARG_LIMIT=32 entries.
+    assert!(argv.len() < 31, "VM tier: too many init arguments");
     // Everything before `--` is a kernel parameter the kernel knows (unknown
     // ones would be passed to init too); everything after goes to init's argv.
     let cmdline = format!(
         "console=ttyS0 quiet panic=-1 rdinit={} -- {}",
         init,
-        args.join(" ")
+        argv.join(" ")
     );
-    // init's argv is capped at CONFIG_INIT_ENV_ARG_LIMIT=32 entries.
-    assert!(args.len() < 31, "VM tier: too many init arguments");
-    assert!(cmdline.len() < 2000, "VM tier: kernel command line too long");
+    assert!(
+        cmdline.len() < 2000,
+        "VM tier: kernel command line too long"
+    );
 
     let entries: Vec<&Entry> = base.iter().chain(extra.iter()).collect();
     let image = cpio(&entries);
@@ -511,7 +550,9 @@ pub fn boot(name: &str, init: &str, args: &[&str], extra: &[Entry]) -> Boot {
     let _one_at_a_time = VM_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let start = Instant::now();
     let mut child = Command::new(QEMU)
-        .args(["-accel", "tcg", "-m", "256M", "-smp", "1"])
+        .args(["-accel", "tcg", "-smp", "1"])
+        .arg("-m")
+        .arg(format!("{}M", mem_mib))
         .args(["-nodefaults", "-no-reboot", "-display", "none"])
         .args(["-serial", "stdio"])
         .arg("-kernel")
