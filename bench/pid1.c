@@ -142,8 +142,10 @@ static int child_sig(void)
  * A worker process makes the orphans, in a new session when `own` is set.
  * Why it matters: with sched_autogroup_enabled (the kernel default), each
  * session is its own scheduling group, and when the orphan-maker is in a
- * group other than the init's, the init is woken once per 3-5 orphans
- * instead of once per orphan, at about a third of the CPU per orphan.
+ * group other than the init's, the init can be woken once per 3-5 orphans
+ * instead of once per orphan, at about a third of the CPU per orphan (seen
+ * on a quiet machine; with the other core busy it is near once per orphan
+ * again).
  * dumb-init runs its child in a new session, tini and catatonit make it a
  * group leader (so it could not setsid itself): measuring "as the tool
  * arranges it" mixes that scheduling effect into the figure, measuring with

@@ -68,11 +68,11 @@ mkdir -p "$BIN" "$CACHE/icount"
 rm -rf "$RUN"; mkdir -p "$RUN"
 gcc -O2 -Wall -o "$BIN/icount" "$BENCH/icount.c"
 gcc -O2 -Wall -o "$BIN/pid1" "$BENCH/pid1.c"
-if command -v musl-gcc >/dev/null; then
-  musl-gcc -static -O2 -s -o "$BIN/floor" "$BENCH/floor.c"
-else
-  gcc -static -O2 -s -o "$BIN/floor" "$BENCH/floor.c"
-fi
+CC_STATIC=gcc
+command -v musl-gcc >/dev/null && CC_STATIC=musl-gcc
+for f in floor floor-spawn; do
+  "$CC_STATIC" -static -O2 -s -o "$BIN/$f" "$BENCH/$f.c"
+done
 # The drop-to-nobody tools run pid1 as nobody: it must be reachable.
 chmod 755 "$CACHE" "$BIN"
 
@@ -92,6 +92,7 @@ ROWS=()
 row() { ROWS+=("$1|$2|$3|$4|$5"); }
 row "/bin/true alone" /bin/true "/bin/true" "" base
 row "floor (exec only, static C)" "$BIN/floor" "$BIN/floor /bin/true" "" floor
+row "spawn floor (vfork+exec+wait, static C)" "$BIN/floor-spawn" "$BIN/floor-spawn /bin/true" "" floor2
 row "tini (Debian)" "$(command -v tini)" "tini -s -- /bin/true" "tini --" init
 row "tini-static" "$(command -v tini-static)" "tini-static -s -- /bin/true" "tini-static --" init
 row "dumb-init" "$(command -v dumb-init)" "dumb-init /bin/true" "dumb-init" init

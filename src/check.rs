@@ -70,8 +70,10 @@ fn memlock_fix(want: u64, userns: bool) -> String {
 
 pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
     let mut out = Vec::new();
-    let eff = host.effective();
-    let userns = host.in_user_namespace() == Some(true);
+    // Lazy: a start that switches no user and raises nothing reads neither
+    // the capability sets nor /proc (start-up cost; see bench/).
+    let eff = || host.effective();
+    let userns = || host.in_user_namespace() == Some(true);
 
     // Starting as non-root can only switch to ourselves.
     if let Some(t) = plan.target.as_ref().filter(|_| plan.switch) {
@@ -97,12 +99,12 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
     }
     out.extend(root_rule(plan, host));
     for (cap, why) in plan.needs() {
-        if eff.has(cap) && !(cap == caps::SYS_RESOURCE && userns) {
+        if eff().has(cap) && !(cap == caps::SYS_RESOURCE && userns()) {
             continue;
         }
         let mut fix = cap_fix(cap);
         if cap == caps::SYS_RESOURCE {
-            fix = if userns {
+            fix = if userns() {
                 "this process is in a user namespace: no capability inside it can raise a hard limit; set the limit where the container is started (docker run --ulimit ...)".into()
             } else {
                 format!("{}\nor set the limit when the container starts: docker run --ulimit NAME=SOFT:HARD, compose ulimits:", fix)
@@ -115,7 +117,7 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
     }
     // The same failure in the service's own words, so a search finds it.
     if let Some(p) = plan.profile {
-        let can_raise = eff.has(caps::SYS_RESOURCE) && !userns;
+        let can_raise = eff().has(caps::SYS_RESOURCE) && !userns();
         for l in plan.limits.iter().filter(|l| l.raises_hard() && !can_raise) {
             if let Some(w) = p.rlimit_wording(
                 l.resource,
@@ -203,14 +205,14 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
                         "the command must lock {} of memory, but RLIMIT_MEMLOCK's hard limit is {} and {}{}",
                         fmt_bytes(m.want), fmt_bytes(m.current.hard), why, service
                     ),
-                    memlock_fix(m.want, userns),
+                    memlock_fix(m.want, userns()),
                 ));
             }
         }
     }
 
     for c in plan.require.iter() {
-        if eff.has(c) {
+        if eff().has(c) {
             out.push(Finding::ok(format!(
                 "{} is in the effective set",
                 c.upper()
@@ -225,10 +227,9 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
             ));
         }
     }
-    let prm = host.caps().permitted;
-    let bnd = host.caps().bounding;
     for c in plan.ambient.iter() {
-        if !(prm.has(c) && bnd.has(c)) {
+        let held = host.caps();
+        if !(held.permitted.has(c) && held.bounding.has(c)) {
             out.push(Finding::error(
                 format!(
                     "{} cannot be kept as ambient: lockdrop does not hold it",

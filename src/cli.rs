@@ -147,7 +147,7 @@ pub const FLAGS: &[Flag] = &[
     flag!("profile", None, "NAME|list", "LOCKDROP_PROFILE",
         "start from a service profile (elasticsearch, opensearch, cassandra); `list` prints them"),
     flag!("sysctl", None, "KEY OP VALUE", "LOCKDROP_SYSCTL",
-        "require a kernel tunable, OP one of >= <= = (vm.max_map_count>=262144); repeatable"),
+        "require a kernel tunable, OP one of >= <= = (vm.max_map_count>=262144); repeatable, env: comma-separated"),
     flag!("sysctl-policy", None, "error|warn|modify", "LOCKDROP_SYSCTL_POLICY",
         "what a failed --sysctl does (default error; modify writes /proc/sys when it can)"),
     flag!("check", None, "", "", "resolve and check everything, print the plan, change nothing; exit 0 or 125"),
@@ -330,8 +330,9 @@ pub fn parse_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Options> {
     o.pdeathsig = s("LOCKDROP_PDEATHSIG");
     o.config = s("LOCKDROP_CONFIG");
     o.profile = s("LOCKDROP_PROFILE");
+    // Commas, not spaces: "vm.max_map_count >= 262144" may contain spaces.
     o.sysctls = s("LOCKDROP_SYSCTL")
-        .map(|v| v.split_whitespace().map(String::from).collect())
+        .map(|v| split_list(&v))
         .unwrap_or_default();
     o.sysctl_policy = s("LOCKDROP_SYSCTL_POLICY");
     o.verbose = match s("LOCKDROP_VERBOSE") {

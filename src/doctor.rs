@@ -336,9 +336,13 @@ fn limits(host: &Host) -> Vec<Row> {
 /// "An unprivileged child can lock N bytes: via rlimit / via ambient
 /// IPC_LOCK / no". CAP_IPC_LOCK makes mlock(2) ignore RLIMIT_MEMLOCK, and
 /// lockdrop can keep it as an ambient capability across the user switch.
+/// mlock(2) asks capable(CAP_IPC_LOCK), i.e. in the initial user namespace:
+/// inside any other one the capability does not lift the limit.
 fn memlock_verdict(host: &Host, can_raise: bool) -> Row {
     let c = host.caps();
-    let ipc = c.permitted.has(caps::IPC_LOCK) && c.bounding.has(caps::IPC_LOCK);
+    let ipc = c.permitted.has(caps::IPC_LOCK)
+        && c.bounding.has(caps::IPC_LOCK)
+        && host.in_user_namespace() != Some(true);
     let hard = host.limit_opt(rlimits::MEMLOCK).map(|l| l.hard);
     let (bytes, via) = match hard {
         Some(h) if h == INFINITY || can_raise => (INFINITY, "rlimit"),

@@ -18,6 +18,7 @@ pub struct Host {
     pub pid: i32,
     caps: OnceCell<CapState>,
     limits: OnceCell<Vec<(Resource, Limit)>>,
+    userns: OnceCell<Option<bool>>,
 }
 
 impl Host {
@@ -32,6 +33,7 @@ impl Host {
             pid: sys::getpid(),
             caps: OnceCell::new(),
             limits: OnceCell::new(),
+            userns: OnceCell::new(),
         }
     }
 
@@ -50,6 +52,7 @@ impl Host {
             pid: 1000,
             caps: OnceCell::new(),
             limits: OnceCell::new(),
+            userns: OnceCell::new(),
         };
         let _ = h.caps.set(caps);
         let _ = h.limits.set(limits);
@@ -122,6 +125,10 @@ impl Host {
     /// one: there, no capability can raise a hard rlimit (setrlimit checks
     /// CAP_SYS_RESOURCE in the initial namespace).
     pub fn in_user_namespace(&self) -> Option<bool> {
+        *self.userns.get_or_init(|| self.read_user_namespace())
+    }
+
+    fn read_user_namespace(&self) -> Option<bool> {
         let map = self.read("/proc/self/uid_map").ok()?;
         let f: Vec<&str> = map.split_whitespace().collect();
         Some(f != ["0", "0", "4294967295"])

@@ -171,7 +171,10 @@ pub fn memlock_via(
     host: &Host,
 ) -> Via {
     let c = host.caps();
-    let ipc_lock_keepable = c.permitted.has(caps::IPC_LOCK) && c.bounding.has(caps::IPC_LOCK);
+    // mlock(2) honours CAP_IPC_LOCK only in the initial user namespace.
+    let ipc_lock_keepable = c.permitted.has(caps::IPC_LOCK)
+        && c.bounding.has(caps::IPC_LOCK)
+        && host.in_user_namespace() != Some(true);
     let can_raise_hard =
         host.effective().has(caps::SYS_RESOURCE) && host.in_user_namespace() != Some(true);
     let rlimit_via = if current.soft >= want {

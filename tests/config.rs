@@ -199,7 +199,12 @@ fn precedence_end_to_end() {
         &j,
         "sorted((r['name'], r['desired']['soft']) for r in d['plan']['rlimits'])",
     );
-    assert!(names.contains("('nofile', 65535)"), "{}", names);
+    assert_eq!(
+        names.contains("('nofile', 65535)"),
+        nofile_soft() < 65535,
+        "{}",
+        names
+    );
     assert!(
         names.contains(&format!("('core', {})", 1 << 20)) && !names.contains("('core', 0)"),
         "{}",
@@ -301,4 +306,17 @@ fn bad_files_exit_125_with_one_line() {
         "{}",
         err
     );
+}
+
+/// This process's soft RLIMIT_NOFILE (the binary under test inherits it): a
+/// profile's nofile minimum is left out where the host already meets it.
+fn nofile_soft() -> u64 {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(u64::MAX)
 }

@@ -147,7 +147,7 @@ impl Run {
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             {
                 Ok(l) => self.log.push(l),
-                Err(RecvTimeoutError::Disconnected) => return self.log,
+                Err(RecvTimeoutError::Disconnected) => return std::mem::take(&mut self.log),
                 Err(RecvTimeoutError::Timeout) => panic!("output never ended: {:?}", self.log),
             }
         }
@@ -184,7 +184,27 @@ impl Run {
                 err
             )
         });
-        (code, elapsed, self.log, err.join("\n"))
+        (code, elapsed, std::mem::take(&mut self.log), err.join("\n"))
+    }
+}
+
+/// A failed test leaves nothing running: SIGKILL to the tree (unshare's
+/// --kill-child then takes the namespace down).
+impl Drop for Run {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let mut tree = vec![self.child.id() as i32];
+            let mut i = 0;
+            while i < tree.len() {
+                tree.extend(children(tree[i]));
+                i += 1;
+            }
+            for p in tree {
+                // SAFETY: kill(2) with integers.
+                unsafe { libc::kill(p, libc::SIGKILL) };
+            }
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -488,11 +508,19 @@ for s in sigs + [signal.SIGRTMIN + 2]:
 "#;
     let mut r = python_then_lockdrop(setup, &["--", &probe(), "signals"]);
     r.expect("ready");
+    let rt2 = 34 + 2; // python's (glibc's) SIGRTMIN is 34
+    let want = [(1, 1), (10, 1), (12, 1), (rt2, 2)];
+    // All of them before TERM: the probe exits in its TERM handler, and a
+    // process runs the handler of the signal delivered last first.
+    for (s, n) in want {
+        while count(&r.log, &format!("sig {}", s)) < n {
+            r.expect("sig ");
+        }
+    }
     r.kill(libc::SIGTERM);
     let (code, _, log, err) = r.finish();
     assert_eq!(code, 0, "{}", err);
-    let rt2 = 34 + 2; // python's (glibc's) SIGRTMIN is 34
-    for (s, n) in [(1, 1), (10, 1), (12, 1), (rt2, 2)] {
+    for (s, n) in want {
         assert_eq!(count(&log, &format!("sig {}", s)), n, "signal {}: {:?}", s, log);
     }
 }

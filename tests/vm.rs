@@ -76,7 +76,7 @@ fn limit(b: &Boot, key: &str) -> (u64, u64) {
     (n(s), n(h))
 }
 
-fn lockdrop_lines<'a>(b: &'a Boot) -> Vec<&'a str> {
+fn lockdrop_lines(b: &Boot) -> Vec<&str> {
     b.lines()
         .into_iter()
         .filter(|l| l.starts_with("lockdrop:"))
@@ -85,7 +85,7 @@ fn lockdrop_lines<'a>(b: &'a Boot) -> Vec<&'a str> {
 
 /// The memlock finding of `--check`'s report (`ok    memlock: …`), printed
 /// by the `--before` run, which must have exited 0.
-fn check_memlock_finding<'a>(b: &'a Boot) -> &'a str {
+fn check_memlock_finding(b: &Boot) -> &str {
     let l = b.lines().into_iter().find(|l| {
         let t = l.trim_start();
         t.starts_with("ok") && t.contains("memlock:")

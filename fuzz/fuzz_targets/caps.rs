@@ -12,7 +12,9 @@ fuzz_target!(|data: &[u8]| {
     if data.len() > 256 {
         return;
     }
-    let Ok(s) = std::str::from_utf8(data) else { return };
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(c) = parse(s) {
         assert!((c.0 as usize) < NAMES.len(), "{:?} gave {:?}", s, c);
         for spelling in [c.name().to_string(), c.upper(), c.short(), c.0.to_string()] {

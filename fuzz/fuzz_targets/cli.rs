@@ -16,7 +16,9 @@ fuzz_target!(|data: &[u8]| {
     let args: Vec<OsString> = if argv.is_empty() {
         Vec::new()
     } else {
-        argv.split(|b| *b == 0).map(|w| OsString::from_vec(w.to_vec())).collect()
+        argv.split(|b| *b == 0)
+            .map(|w| OsString::from_vec(w.to_vec()))
+            .collect()
     };
     if let Ok(o) = parse_args(args.clone()) {
         if !o.command.is_empty() {

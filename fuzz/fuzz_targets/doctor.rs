@@ -55,12 +55,24 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let all = CapSet(0x1ff_feff_ffff);
-    let caps = CapState { effective: all, permitted: all, inheritable: CapSet::EMPTY, bounding: all, ambient: CapSet::EMPTY };
+    let caps = CapState {
+        effective: all,
+        permitted: all,
+        inheritable: CapSet::EMPTY,
+        bounding: all,
+        ambient: CapSet::EMPTY,
+    };
     let host = Host::fixture(
         dir,
         0,
         caps,
-        vec![(rlimits::MEMLOCK, Limit { soft: 8 << 20, hard: 8 << 20 })],
+        vec![(
+            rlimits::MEMLOCK,
+            Limit {
+                soft: 8 << 20,
+                hard: 8 << 20,
+            },
+        )],
     );
     let sections = doctor::report(&host);
     let _ = doctor::to_text(&sections);

@@ -7,11 +7,24 @@ use lockdrop::signals::parse_duration;
 use std::time::Duration;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(s) = std::str::from_utf8(data) else { return };
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
     let Ok(d) = parse_duration(s) else { return };
-    assert!(d <= Duration::from_secs(86400 * 365), "{:?} gave {:?}", s, d);
+    assert!(
+        d <= Duration::from_secs(86400 * 365),
+        "{:?} gave {:?}",
+        s,
+        d
+    );
     let ms = d.as_millis();
     let back = parse_duration(&format!("{}ms", ms)).expect("printed duration must parse");
     let diff = if back > d { back - d } else { d - back };
-    assert!(diff <= Duration::from_millis(1), "{:?}: {:?} vs {:?}", s, d, back);
+    assert!(
+        diff <= Duration::from_millis(1),
+        "{:?}: {:?} vs {:?}",
+        s,
+        d,
+        back
+    );
 });

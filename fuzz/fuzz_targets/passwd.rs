@@ -9,10 +9,21 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     for e in parse_passwd(&text) {
         assert!(!e.name.is_empty());
-        assert!(!e.name.starts_with(['+', '-', '#']), "NIS or comment line taken as a user: {:?}", e);
+        assert!(
+            !e.name.starts_with(['+', '-', '#']),
+            "NIS or comment line taken as a user: {:?}",
+            e
+        );
         assert!(e.uid <= MAX_ID && e.gid <= MAX_ID, "{:?}", e);
-        assert!(!e.name.contains([':', '\n']) && !e.home.contains([':', '\n']), "{:?}", e);
-        let line = format!("{}:x:{}:{}:gecos:{}:/bin/sh\n", e.name, e.uid, e.gid, e.home);
+        assert!(
+            !e.name.contains([':', '\n']) && !e.home.contains([':', '\n']),
+            "{:?}",
+            e
+        );
+        let line = format!(
+            "{}:x:{}:{}:gecos:{}:/bin/sh\n",
+            e.name, e.uid, e.gid, e.home
+        );
         let again: Vec<_> = parse_passwd(&line).collect();
         assert_eq!(again, vec![e.clone()], "line {:?}", line);
     }

@@ -34,8 +34,13 @@ fuzz_target!(|data: &[u8]| {
     let (Some(argv), Some(passwd), Some(group)) = (parts.next(), parts.next(), parts.next()) else {
         return;
     };
-    let args: Vec<OsString> = argv.split(|b| *b == 0).map(|w| OsString::from_vec(w.to_vec())).collect();
-    let Ok(mut flags) = parse_args(args) else { return };
+    let args: Vec<OsString> = argv
+        .split(|b| *b == 0)
+        .map(|w| OsString::from_vec(w.to_vec()))
+        .collect();
+    let Ok(mut flags) = parse_args(args) else {
+        return;
+    };
     // A fuzzed --config could name /dev/zero; the YAML parser has its own target.
     flags.config = None;
     let dir = root();
@@ -43,15 +48,43 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(dir.join("etc/group"), group).expect("write group");
     // This machine: root with every capability but SYS_RESOURCE, memlock 8 MiB hard.
     let all = CapSet(0x1ff_feff_ffff);
-    let caps_now = CapState { effective: all, permitted: all, inheritable: CapSet::EMPTY, bounding: all, ambient: CapSet::EMPTY };
+    let caps_now = CapState {
+        effective: all,
+        permitted: all,
+        inheritable: CapSet::EMPTY,
+        bounding: all,
+        ambient: CapSet::EMPTY,
+    };
     let limits = vec![
-        (rlimits::MEMLOCK, Limit { soft: 8 << 20, hard: 8 << 20 }),
-        (rlimits::NOFILE, Limit { soft: 1024, hard: 524_288 }),
-        (rlimits::Resource(4), Limit { soft: 0, hard: INFINITY }),
+        (
+            rlimits::MEMLOCK,
+            Limit {
+                soft: 8 << 20,
+                hard: 8 << 20,
+            },
+        ),
+        (
+            rlimits::NOFILE,
+            Limit {
+                soft: 1024,
+                hard: 524_288,
+            },
+        ),
+        (
+            rlimits::Resource(4),
+            Limit {
+                soft: 0,
+                hard: INFINITY,
+            },
+        ),
     ];
     let host = Host::fixture(dir, 0, caps_now, limits);
-    let Ok(opts) = config::layered(Options::default(), flags, &host) else { return };
-    let Ok(p) = plan::resolve(&opts, &host) else { return };
+    let Ok(opts) = config::layered(Options::default(), flags, &host) else {
+        return;
+    };
+    let Ok(p) = plan::resolve(&opts, &host) else {
+        return;
+    };
 
     if opts.user.is_some() {
         assert!(p.switch, "root with --user {:?} must switch", opts.user);
@@ -59,7 +92,12 @@ fuzz_target!(|data: &[u8]| {
         assert!(t.uid < u32::MAX && t.gid < u32::MAX);
     }
     let asked = CapSet::from_list(&opts.ambient_caps).expect("resolved plan has valid caps");
-    assert_eq!(p.ambient.minus(asked).minus(CapSet::EMPTY.with(caps::IPC_LOCK)), CapSet::EMPTY);
+    assert_eq!(
+        p.ambient
+            .minus(asked)
+            .minus(CapSet::EMPTY.with(caps::IPC_LOCK)),
+        CapSet::EMPTY
+    );
     for l in &p.limits {
         assert!(l.desired.soft <= l.desired.hard, "{:?}", l);
     }

@@ -17,17 +17,38 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let Ok(spec) = parse_spec(&spec) else { return };
-    let over = if over == "\u{1}" { None } else { Some(over.as_ref()) };
+    let over = if over == "\u{1}" {
+        None
+    } else {
+        Some(over.as_ref())
+    };
     // An unreadable file is modelled by the text "\u{2}".
-    let file = |t: &str| if t == "\u{2}" { Err("permission denied".to_string()) } else { Ok(t.to_string()) };
+    let file = |t: &str| {
+        if t == "\u{2}" {
+            Err("permission denied".to_string())
+        } else {
+            Ok(t.to_string())
+        }
+    };
     let (pw, gr) = (file(&passwd), file(&group));
-    let Ok(t) = resolve(&spec, over, &pw, &gr) else { return };
+    let Ok(t) = resolve(&spec, over, &pw, &gr) else {
+        return;
+    };
 
-    assert!(t.uid <= MAX_ID && t.gid <= MAX_ID && t.groups.iter().all(|g| *g <= MAX_ID), "{:?}", t);
+    assert!(
+        t.uid <= MAX_ID && t.gid <= MAX_ID && t.groups.iter().all(|g| *g <= MAX_ID),
+        "{:?}",
+        t
+    );
     let mut sorted = t.groups.clone();
     sorted.sort_unstable();
     sorted.dedup();
-    assert_eq!(sorted.len(), t.groups.len(), "duplicate groups {:?}", t.groups);
+    assert_eq!(
+        sorted.len(),
+        t.groups.len(),
+        "duplicate groups {:?}",
+        t.groups
+    );
     match &spec.user {
         Who::Id(u) => assert_eq!(t.uid, *u),
         Who::Name(n) => {

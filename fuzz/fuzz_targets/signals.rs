@@ -6,13 +6,21 @@ use libfuzzer_sys::fuzz_target;
 use lockdrop::signals::{name, parse_rewrite, parse_signal};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(s) = std::str::from_utf8(data) else { return };
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(n) = parse_signal(s) {
         assert!((1..=libc_sigrtmax()).contains(&n), "{:?} gave {}", s, n);
         assert_eq!(parse_signal(&n.to_string()).ok(), Some(n));
         let shown = name(n);
         if !shown.starts_with("signal ") {
-            assert_eq!(parse_signal(&shown).ok(), Some(n), "{:?} printed as {:?}", s, shown);
+            assert_eq!(
+                parse_signal(&shown).ok(),
+                Some(n),
+                "{:?} printed as {:?}",
+                s,
+                shown
+            );
         }
     }
     if let Ok((from, to)) = parse_rewrite(s) {

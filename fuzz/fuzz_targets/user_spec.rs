@@ -13,13 +13,19 @@ fn show(w: &Who) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(s) = std::str::from_utf8(data) else { return };
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
     let Ok(spec) = parse_spec(s) else { return };
     for w in std::iter::once(&spec.user).chain(spec.group.as_ref()) {
         match w {
             Who::Id(i) => assert!(*i <= MAX_ID, "{:?} gave id {}", s, i),
             Who::Name(n) => {
-                assert!(!n.is_empty() && !n.contains(':') && !n.starts_with('-'), "{:?}", s);
+                assert!(
+                    !n.is_empty() && !n.contains(':') && !n.starts_with('-'),
+                    "{:?}",
+                    s
+                );
                 // A name made of digits would be read as an id: never both.
                 assert!(!n.bytes().all(|b| b.is_ascii_digit()), "{:?}", s);
             }
@@ -29,5 +35,11 @@ fuzz_target!(|data: &[u8]| {
         Some(g) => format!("{}:{}", show(&spec.user), show(g)),
         None => show(&spec.user),
     };
-    assert_eq!(parse_spec(&again).ok().as_ref(), Some(&spec), "{:?} -> {:?}", s, again);
+    assert_eq!(
+        parse_spec(&again).ok().as_ref(),
+        Some(&spec),
+        "{:?} -> {:?}",
+        s,
+        again
+    );
 });

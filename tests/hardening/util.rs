@@ -45,13 +45,23 @@ pub fn require_root() {
 }
 
 pub fn require_tool(name: &str) -> PathBuf {
-    for dir in ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
+    for dir in [
+        "/usr/local/sbin",
+        "/usr/local/bin",
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+    ] {
         let p = Path::new(dir).join(name);
         if p.exists() {
             return p;
         }
     }
-    panic!("{} is required by this test (util-linux, libcap2-bin, coreutils): see .ci/run", name);
+    panic!(
+        "{} is required by this test (util-linux, libcap2-bin, coreutils): see .ci/run",
+        name
+    );
 }
 
 /// The target triple the tests were built for: $LOCKDROP_TARGET (exported by
@@ -99,11 +109,16 @@ pub fn fault_lockdrop() -> &'static Path {
             if t.ends_with("-gnu") {
                 let flags = std::env::var("RUSTFLAGS").unwrap_or_default();
                 if !flags.contains("crt-static") {
-                    c.env("RUSTFLAGS", format!("{} -C target-feature=+crt-static", flags));
+                    c.env(
+                        "RUSTFLAGS",
+                        format!("{} -C target-feature=+crt-static", flags),
+                    );
                 }
             }
         }
-        let out = c.output().expect("running cargo to build the fault-injection binary");
+        let out = c
+            .output()
+            .expect("running cargo to build the fault-injection binary");
         assert!(
             out.status.success(),
             "building lockdrop --features fault-injection failed:\n{}",
@@ -255,7 +270,13 @@ impl Start {
                     ))?;
                 }
                 for c in &drop_bounding {
-                    check(libc::prctl(libc::PR_CAPBSET_DROP, *c as libc::c_ulong, 0, 0, 0))?;
+                    check(libc::prctl(
+                        libc::PR_CAPBSET_DROP,
+                        *c as libc::c_ulong,
+                        0,
+                        0,
+                        0,
+                    ))?;
                 }
                 if ignore_all {
                     for s in 1..=libc::SIGRTMAX() {
@@ -267,7 +288,11 @@ impl Start {
                 if full_mask {
                     let mut set: libc::sigset_t = std::mem::zeroed();
                     libc::sigfillset(&mut set);
-                    check(libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut()))?;
+                    check(libc::sigprocmask(
+                        libc::SIG_SETMASK,
+                        &set,
+                        std::ptr::null_mut(),
+                    ))?;
                 }
                 for fd in &close {
                     libc::close(*fd);
@@ -358,8 +383,17 @@ pub fn assert_failed(o: &Output, code: i32, needle: &str, what: &str) {
         err,
         text(&o.stdout)
     );
-    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("lockdrop: error:")).collect();
-    assert_eq!(errors.len(), 1, "{}: want one error line, got:\n{}", what, err);
+    let errors: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("lockdrop: error:"))
+        .collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "{}: want one error line, got:\n{}",
+        what,
+        err
+    );
     assert!(
         errors[0].contains(needle),
         "{}: error line should mention {:?}:\n{}",

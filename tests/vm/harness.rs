@@ -357,8 +357,11 @@ fn base_entries() -> Result<Vec<Entry>, String> {
         Path::new("/bin/busybox"),
         "install the Debian package busybox-static",
     )?;
-    let lockdrop = read_static(&lockdrop_path(), "build with scripts/build.sh")?;
-    let probe = read_static(&example_path("probe"), "build with scripts/build.sh")?;
+    // `cargo test --test vm` alone builds no examples; scripts/test.sh does.
+    let built =
+        "scripts/test.sh builds it: cargo build --release --target <triple> --bins --examples";
+    let lockdrop = read_static(&lockdrop_path(), built)?;
+    let probe = read_static(&example_path("probe"), built)?;
     let mut v = vec![
         Entry::dir("/bin", 0o755),
         Entry::dir("/dev", 0o755),
