@@ -13,8 +13,9 @@
 # dropping to nobody). Not part of the test suite: nothing here asserts.
 #
 # Knobs (environment): BENCH_RUNS (start-ups timed per command, default 300),
-# BENCH_ROUNDS (rounds the start-ups and signals are split over, in
-# alternating order so a burst of load hits every tool alike; default 10),
+# BENCH_ROUNDS (hyperfine rounds the start-ups are split over, in
+# alternating order so a burst of load hits every tool alike; default 30),
+# BENCH_SIGNAL_ROUNDS (the same for the signals, default 10),
 # BENCH_SIGNALS (SIGTERMs per init, default 300), BENCH_ORPHANS (default
 # 20000), BENCH_JOBS (instruction counts run at once, default 2),
 # BENCH_NO_LOCKDROP=1 (peers only, when lockdrop does not build).
@@ -26,7 +27,9 @@ CACHE=$BENCH/.cache
 BIN=$CACHE/bin
 RUN=$CACHE/run
 RUNS=${BENCH_RUNS:-300}
-ROUNDS=${BENCH_ROUNDS:-10}
+ROUNDS=${BENCH_ROUNDS:-30}
+SIGNAL_ROUNDS=${BENCH_SIGNAL_ROUNDS:-10}
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 SIGNALS=${BENCH_SIGNALS:-300}
 ORPHANS=${BENCH_ORPHANS:-20000}
 if [ "${1:-}" = --quick ]; then
@@ -132,7 +135,7 @@ for r in $(seq 1 "$ROUNDS"); do
     field "${ROWS[$i]}"
     args+=(-n "$i" "${F[2]}")
   done
-  hyperfine -N --style none --warmup 5 --runs "$per_round" \
+  hyperfine -N --style none --warmup 2 --runs "$per_round" \
     --export-json "$RUN/wall.$r.json" "${args[@]}" >"$RUN/hyperfine.$r.log" 2>&1 \
     || { cat "$RUN/hyperfine.$r.log" >&2; exit 1; }
 done
@@ -180,9 +183,9 @@ for i in "${!ROWS[@]}"; do
 done
 # Signals: rounds outside, tools inside, so a burst of load hits every tool.
 # The floor row (1) gets the signal sent straight to the child.
-per=$(( (SIGNALS + ROUNDS - 1) / ROUNDS ))
-for r in $(seq 1 "$ROUNDS"); do
-  say "SIGTERM forwarding, round $r/$ROUNDS ($per signals per init)"
+per=$(( (SIGNALS + SIGNAL_ROUNDS - 1) / SIGNAL_ROUNDS ))
+for r in $(seq 1 "$SIGNAL_ROUNDS"); do
+  say "SIGTERM forwarding, round $r/$SIGNAL_ROUNDS ($per signals per init)"
   for i in "${inits[@]}"; do
     field "${ROWS[$i]}"
     v=$(pid1 fwd -n "$per" -- ${F[3]} "$P" sig) && put "$i" fwd "$v"
@@ -208,9 +211,10 @@ done
 # --- the table --------------------------------------------------------------
 {
   printf '%s\n' "${ROWS[@]}" >"$RUN/rows.txt"
+  load="load average $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
   machine="$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r)"
   rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-  python3 "$BENCH/table.py" "$RUN" "$machine" "$rev" "$RUNS" "$SIGNALS" "$ORPHANS"
+  python3 "$BENCH/table.py" "$RUN" "$machine" "$rev" "$RUNS" "$SIGNALS" "$ORPHANS" "$load"
 } >"$BENCH/results.md.tmp"
 mv "$BENCH/results.md.tmp" "$BENCH/results.md"
 cat "$BENCH/results.md"

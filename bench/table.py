@@ -1,6 +1,6 @@
 """Turns bench/run.sh's measurements into the markdown of bench/results.md.
 
-usage: table.py RUN_DIR MACHINE REV RUNS SIGNALS ORPHANS
+usage: table.py RUN_DIR MACHINE REV RUNS SIGNALS ORPHANS [LOAD]
 
 RUN_DIR holds rows.txt (name|binary|start-up command|PID-1 prefix|kind, one
 per line, in row order), measurements.tsv (row, metric, value) and the
@@ -14,6 +14,7 @@ import statistics
 import sys
 
 run_dir, machine, rev, runs, signals, orphans = sys.argv[1:7]
+load = sys.argv[7] if len(sys.argv) > 7 else None
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(run_dir))))
 
 rows = []
@@ -102,6 +103,8 @@ for i, r in enumerate(rows):
     if r["wall"] is not None:
         limit = 1.5 * floor["over"]
         ok = r["wall"] < b_wall and r["over"] <= limit
+        if floor["over"] <= 0:
+            ok = None  # the floor measured no slower than /bin/true: noise won
         spawn = ""
         if spawn_floor and spawn_floor["over"] is not None and "supervise" in r["name"]:
             spawn = (f"; for reference, 1.5 × the spawn floor's overhead is "
@@ -125,9 +128,14 @@ for i, r in enumerate(rows):
                f"{r['reap_as']:.2f} µs vs {b_reap_as:.2f} µs ({b_reap_as_name})")
 
 
+def mark(ok):
+    return "✅" if ok else "❔" if ok is None else "❌"
+
+
 def cell(i, column, text):
-    ok = marks.get((i, column))
-    return text if ok is None else f"{text} {'✅' if ok else '❌'}"
+    if (i, column) not in marks:
+        return text
+    return f"{text} {mark(marks[(i, column)])}"
 
 
 def fmt(v, spec, dash="—"):
@@ -136,7 +144,8 @@ def fmt(v, spec, dash="—"):
 
 out = []
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-out.append(f"Run {now} on {machine}; lockdrop at commit {rev}.")
+out.append(f"Run {now} on {machine}; lockdrop at commit {rev}"
+           + (f"; {load} (other work on the machine makes the wall times noisy)." if load else "."))
 out.append(f"Start-up: {runs} runs per command (`hyperfine -N`, rounds in alternating order), "
            f"medians. Signals: {signals} SIGTERMs per init. Reaping: {orphans} orphans.")
 out.append("")
@@ -167,10 +176,12 @@ for i, r in enumerate(rows):
     ]) + " |")
 out.append("")
 if budgets:
-    failed = sum(1 for b in budgets if not b[2])
-    out.append(f"Budgets ({len(budgets) - failed} of {len(budgets)} met):")
+    met = sum(1 for b in budgets if b[2])
+    unknown = sum(1 for b in budgets if b[2] is None)
+    out.append(f"Budgets ({met} of {len(budgets)} met"
+               + (f", {unknown} not measurable in this run: too noisy" if unknown else "") + "):")
     for name, what, ok, detail in budgets:
-        out.append(f"- {'✅' if ok else '❌'} {name}: {what}: {detail}")
+        out.append(f"- {mark(ok)} {name}: {what}: {detail}")
     out.append("")
 out.append("How to read it: start-up is the median wall time of `TOOL … /bin/true` over all runs, "
            "its overhead the difference from `/bin/true` alone (noisy: a busy machine moves it by "

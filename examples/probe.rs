@@ -289,18 +289,28 @@ fn daemon(file: &str) {
 
 fn linger() {
     // SAFETY: fork in a single-threaded program; the child only sets a
-    // disposition, unblocks and pauses.
+    // disposition, unblocks, reports through the pipe and pauses.
     unsafe {
+        let mut fds = [0; 2];
+        libc::pipe(fds.as_mut_ptr());
         let pid = libc::fork();
         if pid == 0 {
             libc::signal(libc::SIGTERM, libc::SIG_IGN);
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
             libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+            libc::write(fds[1], b"x".as_ptr().cast(), 1);
+            libc::close(fds[0]);
+            libc::close(fds[1]);
             loop {
                 libc::pause();
             }
         }
+        // Report only once the child ignores SIGTERM.
+        libc::close(fds[1]);
+        let mut c = [0u8; 1];
+        libc::read(fds[0], c.as_mut_ptr().cast(), 1);
+        libc::close(fds[0]);
         out(&format!("linger {}", pid));
     }
 }

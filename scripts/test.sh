@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests, namespace tests, the runc container tier,
-# the VM tier. Builds the static binary first (the tiers run it inside
+# The whole test suite: a short fuzz run of every parser, unit tests,
+# namespace tests, the hardening tests, the runc container tier, the VM tier. Builds the static binary first (the tiers run it inside
 # containers and a VM). Needs root; see .ci/run for the packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,4 +9,12 @@ scripts/deps.sh
 # The tiers use the ordinary release build (CARGO_BIN_EXE_lockdrop) and the
 # examples; scripts/build.sh adds the size-tuned shipping build on top.
 cargo build --release --target "$LOCKDROP_TARGET" --bins --examples
+# Every parser fuzzed briefly (scripts/fuzz.sh 60 or longer by hand); before
+# cargo test so that its summary closes the output. LOCKDROP_FUZZ_SECONDS=0
+# leaves it out of a quick local run; CI never sets it.
+fuzz_secs="${LOCKDROP_FUZZ_SECONDS:-10}"
+if [ "$fuzz_secs" != 0 ] && [ $# -eq 0 ]; then
+  cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+  scripts/fuzz.sh "$fuzz_secs"
+fi
 exec cargo test --release --target "$LOCKDROP_TARGET" "$@"

@@ -63,7 +63,7 @@ fn memlock_fix(want: u64, userns: bool) -> String {
          kubernetes (no ulimit field): securityContext.capabilities.add: [\"IPC_LOCK\"] (no CAP_ prefix)"
     );
     if userns {
-        s.push_str("\nthis process is in a user namespace: no capability inside it can raise a hard limit; raise it where the container is started, or add IPC_LOCK");
+        s.push_str("\nthis process is in a user namespace: no capability inside it can raise a hard limit, and CAP_IPC_LOCK inside it does not lift RLIMIT_MEMLOCK (mlock checks the initial namespace); raise the limit where the container is started");
     }
     s
 }
@@ -81,6 +81,12 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
             out.push(Finding::error(
                 format!("switching to uid {} needs lockdrop to start as root, but it started as uid {}", t.uid, host.euid),
                 "start the container as root (Dockerfile USER root, Kubernetes runAsUser: 0); lockdrop drops to --user itself".into(),
+            ));
+        } else if t.groups.len() > 65536 {
+            // setgroups(2) fails with EINVAL above NGROUPS_MAX: say why, before anything changes.
+            out.push(Finding::error(
+                format!("the target user is in {} groups; the kernel allows at most 65536 (NGROUPS_MAX)", t.groups.len()),
+                "pass --groups with the groups the command needs, or remove the user from groups in /etc/group".into(),
             ));
         } else {
             let groups: Vec<String> = t.groups.iter().map(|g| g.to_string()).collect();

@@ -534,6 +534,15 @@ mod tests {
     }
 
     #[test]
+    fn user_namespace_ipc_lock_does_not_lift_memlock() {
+        let h = fixture(0, FULL_NO_RESOURCE, MIB8);
+        std::fs::create_dir_all(h.root.join("proc/self")).unwrap();
+        std::fs::write(h.root.join("proc/self/uid_map"), "         0     100000      65536\n").unwrap();
+        assert_eq!(resolve(&opts("es", "64M", None), &h).unwrap().memlock.unwrap().via, Via::Impossible);
+        assert_eq!(resolve(&opts("root", "64M", None), &h).unwrap().memlock.unwrap().via, Via::Impossible);
+    }
+
+    #[test]
     fn no_command_is_an_error() {
         let h = fixture(0, 0, MIB8);
         let mut o = opts("es", "1M", None);

@@ -46,23 +46,25 @@ pub fn parse_signal(s: &str) -> Result<i32> {
     }
     let rtmin = libc::SIGRTMIN();
     let rtmax = libc::SIGRTMAX();
-    if let Some(rest) = bare.strip_prefix("RTMIN") {
-        let off = if rest.is_empty() {
-            Some(0)
-        } else {
-            rest.strip_prefix('+').and_then(|n| n.parse::<i32>().ok())
-        };
-        if let Some(o) = off.filter(|o| rtmin + o <= rtmax) {
+    // Offsets are plain decimal digits: "RTMIN+-20" or "RTMAX--43" must not
+    // name another signal, and a huge offset must not overflow (fuzz/signals).
+    let offset = |rest: &str, sign: char| -> Option<i32> {
+        if rest.is_empty() {
+            return Some(0);
+        }
+        let n = rest.strip_prefix(sign)?;
+        if n.is_empty() || n.len() > 3 || !n.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        n.parse().ok()
+    };
+    if let Some(o) = bare.strip_prefix("RTMIN").and_then(|r| offset(r, '+')) {
+        if rtmin + o <= rtmax {
             return Ok(rtmin + o);
         }
     }
-    if let Some(rest) = bare.strip_prefix("RTMAX") {
-        let off = if rest.is_empty() {
-            Some(0)
-        } else {
-            rest.strip_prefix('-').and_then(|n| n.parse::<i32>().ok())
-        };
-        if let Some(o) = off.filter(|o| rtmax - o >= rtmin) {
+    if let Some(o) = bare.strip_prefix("RTMAX").and_then(|r| offset(r, '-')) {
+        if rtmax - o >= rtmin {
             return Ok(rtmax - o);
         }
     }
@@ -149,7 +151,11 @@ mod tests {
         }
         assert_eq!(parse_signal("RTMIN+2").unwrap(), libc::SIGRTMIN() + 2);
         assert_eq!(parse_signal("rtmax").unwrap(), libc::SIGRTMAX());
-        for bad in ["", "0", "65", "FOO", "RTMIN+99", "-1"] {
+        for bad in [
+            "", "0", "65", "FOO", "RTMIN+99", "-1",
+            // found by fuzz/signals: negative and overflowing offsets
+            "RTMAX--43", "RTMIN+-20", "RTMIN+-100", "RTMIN+2147483647", "RTMAX-2147483647",
+        ] {
             assert!(parse_signal(bad).is_err(), "{}", bad);
         }
     }

@@ -223,9 +223,11 @@ pub fn resolve(
         vec![gid]
     } else {
         let mut v = vec![gid];
+        // A set, not v.contains: a user in 100k groups took 5 s (quadratic).
+        let mut seen = std::collections::HashSet::from([gid]);
         if let (Some(e), Ok(text)) = (&entry, group) {
             for g in parse_group(text) {
-                if g.members.iter().any(|m| *m == e.name) && !v.contains(&g.gid) {
+                if g.members.iter().any(|m| *m == e.name) && seen.insert(g.gid) {
                     v.push(g.gid);
                 }
             }
