@@ -90,7 +90,8 @@ P=$BIN/pid1
 # --- the rows ---------------------------------------------------------------
 # name | binary | start-up command (ends in /bin/true) | PID-1 prefix (the
 # child command is appended; empty: the tool does not stay as a parent) |
-# kind: base, floor, init, drop (privilege droppers), lockdrop
+# kind: base, floor (exec only), floor2 (spawn), init, drop (privilege
+# droppers), lockdrop
 ROWS=()
 row() { ROWS+=("$1|$2|$3|$4|$5"); }
 row "/bin/true alone" /bin/true "/bin/true" "" base

@@ -122,8 +122,7 @@ pub fn prepare(plan: &Plan, startup: Startup) -> Result<Saved> {
     }
     if !plan.pid1 {
         // Orphans of the command are re-parented to us, not to the real init.
-        sys::set_child_subreaper()
-            .map_err(|e| Error::apply("prctl(PR_SET_CHILD_SUBREAPER)", e))?;
+        sys::set_child_subreaper().map_err(|e| Error::apply("prctl(PR_SET_CHILD_SUBREAPER)", e))?;
     }
     Ok(Saved {
         mask,
@@ -177,7 +176,11 @@ pub fn decide(
             Session::Inherit
         };
     };
-    let owner = stdio.iter().flatten().find(|(d, _)| *d == dev).map(|(_, u)| *u);
+    let owner = stdio
+        .iter()
+        .flatten()
+        .find(|(d, _)| *d == dev)
+        .map(|(_, u)| *u);
     if owner != Some(uid) {
         return Session::NewSession;
     }
@@ -238,12 +241,16 @@ pub fn run(plan: &Plan, saved: Saved) -> Result<i32> {
     let (uid, _, _) = sys::getresuid();
     let stdio = [0, 1, 2].map(sig::char_device);
     let ctty = ctty();
-    let session = decide(s.process_group, ctty, stdio, uid, &|| {
-        matches!(sig::tcgetpgrp(0), Ok(fg) if fg == sig::getpgrp())
-    });
+    let session = decide(
+        s.process_group,
+        ctty,
+        stdio,
+        uid,
+        &|| matches!(sig::tcgetpgrp(0), Ok(fg) if fg == sig::getpgrp()),
+    );
     if session == Session::NewSession && ctty != Ctty::None {
         msg::notice(&format!(
-            "the terminal is not owned by uid {}: the command runs in a new session without a controlling terminal (no input injection into it)",
+            "the command (uid {}) runs in a new session without a controlling terminal: the terminal is not its own, and TIOCSTI would let it type into it",
             uid
         ));
     }
@@ -280,12 +287,17 @@ pub fn run(plan: &Plan, saved: Saved) -> Result<i32> {
         termed: HashSet::new(),
         group_termed: false,
         fallback_termed: false,
+        last_walk: None,
     };
     msg::verbose(&format!(
         "supervising {} (pid {}){}",
         plan.command.name(),
         child,
-        if sup.pid1 { " as PID 1" } else { " as a child subreaper" }
+        if sup.pid1 {
+            " as PID 1"
+        } else {
+            " as a child subreaper"
+        }
     ));
     let code = sup.supervise(pending);
     if session == (Session::OwnGroup { foreground: true }) {
@@ -456,7 +468,12 @@ struct Supervisor<'a> {
     /// The child's group got a terminating signal forwarded (`-g`).
     group_termed: bool,
     fallback_termed: bool,
+    last_walk: Option<Instant>,
 }
+
+/// How often, during the grace period, /proc is walked for new orphans (and,
+/// after it, SIGKILL repeated for processes forked meanwhile).
+const WALK_EVERY: Duration = Duration::from_millis(50);
 
 impl Supervisor<'_> {
     fn supervise(&mut self, pending: Option<i32>) -> i32 {
@@ -485,23 +502,23 @@ impl Supervisor<'_> {
                         break;
                     }
                     self.killed = true;
-                } else {
-                    // Orphans re-parented to us since the last look.
+                } else if self.last_walk.is_none_or(|t| t.elapsed() >= WALK_EVERY) {
+                    // Orphans re-parented to us since the last look (at most
+                    // every WALK_EVERY: a storm of SIGCHLDs must not turn into
+                    // a storm of /proc walks).
                     self.term_others();
                 }
             }
             let timeout = self.deadline.map(|d| {
                 if self.killed {
-                    Duration::from_millis(50)
+                    WALK_EVERY
                 } else {
-                    d.saturating_duration_since(Instant::now())
-                        .min(Duration::from_millis(100))
+                    d.saturating_duration_since(Instant::now()).min(WALK_EVERY)
                 }
             });
-            match sig::wait(SigSet::FULL, timeout) {
-                Ok(info) => self.on_signal(info),
-                // EAGAIN: timeout; EINTR: woken by a stop/continue.
-                Err(_) => {}
+            // Err: EAGAIN (timeout) or EINTR (woken by a stop/continue).
+            if let Ok(info) = sig::wait(SigSet::FULL, timeout) {
+                self.on_signal(info);
             }
         }
         exit_code(self.status.unwrap_or(Exit::Code(0)), &self.s.remap_exit)
@@ -548,11 +565,7 @@ impl Supervisor<'_> {
         } else {
             to
         };
-        msg::verbose(&format!(
-            "forwarding {} to {}",
-            signals::name(send),
-            target
-        ));
+        msg::verbose(&format!("forwarding {} to {}", signals::name(send), target));
         let _ = sig::kill(target, send);
         if is_terminating(to) && !self.s.grace.is_zero() && self.deadline.is_none() {
             self.group_termed = self.group;
@@ -593,6 +606,7 @@ impl Supervisor<'_> {
     /// (when it already got the forwarded signal) the child's group. Their
     /// own children are theirs to stop; the SIGKILL at the deadline is for all.
     fn term_others(&mut self) {
+        self.last_walk = Some(Instant::now());
         match self.processes() {
             Some(all) => {
                 for p in all.iter().filter(|p| p.ppid == self.me) {
@@ -683,7 +697,7 @@ mod tests {
         assert_eq!(tty_nr_to_rdev(34816), libc::makedev(136, 0));
         let nr = (137 << 8) | 44;
         assert_eq!(tty_nr_to_rdev(nr), libc::makedev(137, 44));
-        let big = (4 << 8) | (0x12 << 12) | 0x34; // minor 0x1234
+        let big = (4 << 8) | (0x1200 << 12) | 0x34; // minor 0x1234 (new_encode_dev)
         assert_eq!(tty_nr_to_rdev(big), libc::makedev(4, 0x1234));
     }
 
@@ -693,15 +707,24 @@ mod tests {
         let no = || false;
         let tty = Some((7, 1000));
         // No terminal: tini's default, or a new session with -g.
-        assert_eq!(decide(false, Ctty::None, [None; 3], 0, &yes), Session::Inherit);
-        assert_eq!(decide(true, Ctty::None, [None; 3], 0, &yes), Session::NewSession);
+        assert_eq!(
+            decide(false, Ctty::None, [None; 3], 0, &yes),
+            Session::Inherit
+        );
+        assert_eq!(
+            decide(true, Ctty::None, [None; 3], 0, &yes),
+            Session::NewSession
+        );
         // The command's own terminal on stdin, lockdrop in the foreground.
         assert_eq!(
             decide(false, Ctty::Dev(7), [tty, tty, tty], 1000, &yes),
             Session::OwnGroup { foreground: true }
         );
         // ... in the background: no stealing the terminal.
-        assert_eq!(decide(false, Ctty::Dev(7), [tty, None, None], 1000, &no), Session::Inherit);
+        assert_eq!(
+            decide(false, Ctty::Dev(7), [tty, None, None], 1000, &no),
+            Session::Inherit
+        );
         assert_eq!(
             decide(true, Ctty::Dev(7), [tty, None, None], 1000, &no),
             Session::OwnGroup { foreground: false }
@@ -713,12 +736,19 @@ mod tests {
             Session::NewSession
         );
         // A controlling terminal whose owner cannot be seen: new session.
-        assert_eq!(decide(false, Ctty::Dev(7), [None; 3], 1000, &yes), Session::NewSession);
+        assert_eq!(
+            decide(false, Ctty::Dev(7), [None; 3], 1000, &yes),
+            Session::NewSession
+        );
     }
 
     #[test]
     fn tree() {
-        let p = |pid, ppid| Proc { pid, ppid, pgrp: pid };
+        let p = |pid, ppid| Proc {
+            pid,
+            ppid,
+            pgrp: pid,
+        };
         let all = [p(10, 1), p(11, 10), p(12, 11), p(20, 1), p(30, 5)];
         let mut d = descendants(&all, 1);
         d.sort();

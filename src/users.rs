@@ -108,41 +108,59 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
-/// Valid passwd lines; NIS `+`/`-` lines and malformed lines are skipped.
-pub fn parse_passwd(text: &str) -> impl Iterator<Item = PasswdEntry> + '_ {
+/// The fields of each passwd line with 7 fields or more, borrowed from the
+/// text: (name, uid, gid, home), ids still unparsed. No allocation per line:
+/// lockdrop reads these files at every start (a Vec and Strings per line cost
+/// ~3,000 instructions a line, most of a `--user` start-up).
+fn passwd_fields(text: &str) -> impl Iterator<Item = (&str, &str, &str, &str)> + '_ {
     lines(text).filter_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        if f.len() < 7 || f[0].is_empty() || f[0].starts_with(['+', '-']) {
+        let mut f = l.split(':');
+        let (name, _pw, uid, gid, _gecos, home, _shell) =
+            (f.next()?, f.next()?, f.next()?, f.next()?, f.next()?, f.next()?, f.next()?);
+        if name.is_empty() || name.starts_with(['+', '-']) {
             return None;
         }
-        let uid = parse_id(f[2], "uid").ok()?;
-        let gid = parse_id(f[3], "gid").ok()?;
-        Some(PasswdEntry {
-            name: f[0].to_string(),
-            uid,
-            gid,
-            home: f[5].to_string(),
-        })
+        Some((name, uid, gid, home))
     })
 }
 
-pub fn parse_group(text: &str) -> impl Iterator<Item = GroupEntry> + '_ {
+fn passwd_entry((name, uid, gid, home): (&str, &str, &str, &str)) -> Option<PasswdEntry> {
+    Some(PasswdEntry {
+        uid: parse_id(uid, "uid").ok()?,
+        gid: parse_id(gid, "gid").ok()?,
+        name: name.to_string(),
+        home: home.to_string(),
+    })
+}
+
+/// Valid passwd lines; NIS `+`/`-` lines and malformed lines are skipped.
+pub fn parse_passwd(text: &str) -> impl Iterator<Item = PasswdEntry> + '_ {
+    passwd_fields(text).filter_map(passwd_entry)
+}
+
+/// The fields of each group line with 4 fields or more, borrowed: (name,
+/// gid, members), the gid still unparsed.
+fn group_fields(text: &str) -> impl Iterator<Item = (&str, &str, &str)> + '_ {
     lines(text).filter_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        if f.len() < 4 || f[0].is_empty() || f[0].starts_with(['+', '-']) {
+        let mut f = l.split(':');
+        let (name, _pw, gid, members) = (f.next()?, f.next()?, f.next()?, f.next()?);
+        if name.is_empty() || name.starts_with(['+', '-']) {
             return None;
         }
-        let gid = parse_id(f[2], "gid").ok()?;
-        let members = f[3]
-            .split(',')
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-            .map(String::from)
-            .collect();
+        Some((name, gid, members))
+    })
+}
+
+fn members(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|m| !m.is_empty())
+}
+
+pub fn parse_group(text: &str) -> impl Iterator<Item = GroupEntry> + '_ {
+    group_fields(text).filter_map(|(name, gid, list)| {
         Some(GroupEntry {
-            name: f[0].to_string(),
-            gid,
-            members,
+            gid: parse_id(gid, "gid").ok()?,
+            name: name.to_string(),
+            members: members(list).map(String::from).collect(),
         })
     })
 }
@@ -161,7 +179,7 @@ fn group_gid(spec: &str, group: &FileText) -> Result<u32> {
         Who::Id(g) => Ok(g),
         Who::Name(n) => {
             let text = need(group, "/etc/group", &format!("group {:?}", n))?;
-            parse_group(text).find(|g| g.name == n).map(|g| g.gid).ok_or_else(|| {
+            group_fields(text).filter(|f| f.0 == n).find_map(|f| parse_id(f.1, "gid").ok()).ok_or_else(|| {
                 Error::Resolve(format!(
                     "unknown group {:?}: not in /etc/group; add it to the image (groupadd) or give a numeric gid",
                     n
@@ -182,7 +200,7 @@ pub fn resolve(
     let entry = match &spec.user {
         Who::Name(n) => {
             let text = need(passwd, "/etc/passwd", &format!("user {:?}", n))?;
-            Some(parse_passwd(text).find(|e| &e.name == n).ok_or_else(|| {
+            Some(passwd_fields(text).filter(|f| f.0 == n).find_map(passwd_entry).ok_or_else(|| {
                 Error::Resolve(format!(
                     "unknown user {:?}: not in /etc/passwd; add it to the image (useradd/adduser) or give numeric ids (--user UID:GID)",
                     n
@@ -226,9 +244,13 @@ pub fn resolve(
         // A set, not v.contains: a user in 100k groups took 5 s (quadratic).
         let mut seen = std::collections::HashSet::from([gid]);
         if let (Some(e), Ok(text)) = (&entry, group) {
-            for g in parse_group(text) {
-                if g.members.iter().any(|m| *m == e.name) && seen.insert(g.gid) {
-                    v.push(g.gid);
+            for (_, g, list) in group_fields(text) {
+                if members(list).any(|m| m == e.name) {
+                    if let Ok(g) = parse_id(g, "gid") {
+                        if seen.insert(g) {
+                            v.push(g);
+                        }
+                    }
                 }
             }
         }

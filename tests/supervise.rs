@@ -66,9 +66,12 @@ fn start(mut c: Command, ns: bool) -> Run {
     c.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = c
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {:?}: {} (is util-linux unshare installed?)", c, e));
+    let mut child = c.spawn().unwrap_or_else(|e| {
+        panic!(
+            "cannot start {:?}: {} (is util-linux unshare installed?)",
+            c, e
+        )
+    });
     let lines = reader(child.stdout.take().unwrap());
     let stderr = reader(child.stderr.take().unwrap());
     Run {
@@ -253,22 +256,67 @@ fn forwards_every_signal_exactly_once() {
     let mut r = start(ns(&["--", &probe(), "signals"]), true);
     r.expect("ready");
     let sigs = forwardable();
+    let t = Instant::now();
     for &s in &sigs {
         r.kill(s);
         r.expect(&format!("sig {}", s));
     }
+    eprintln!(
+        "forwarded {} signals one by one, each seen by the child, in {:?}",
+        sigs.len(),
+        t.elapsed()
+    );
     let (code, _, log, err) = r.finish();
     assert_eq!(code, 0, "{}", err);
     for &s in &sigs {
-        assert_eq!(count(&log, &format!("sig {}", s)), 1, "signal {}: {:?}", s, log);
+        assert_eq!(
+            count(&log, &format!("sig {}", s)),
+            1,
+            "signal {}: {:?}",
+            s,
+            log
+        );
     }
     assert_eq!(log.len(), sigs.len() + 1, "unexpected lines: {:?}", log);
 }
 
 #[test]
+fn not_pid1_survives_fatal_signals_and_forwards_them() {
+    // Not PID 1, the kernel would act on these with their default action:
+    // lockdrop holds them blocked and forwards them instead.
+    let mut c = Command::new(lockdrop());
+    c.args(["--supervise", "--", &probe(), "signals"]);
+    let mut r = start(c, false);
+    r.expect("ready");
+    for s in [
+        libc::SIGSEGV,
+        libc::SIGABRT,
+        libc::SIGBUS,
+        libc::SIGHUP,
+        libc::SIGINT,
+        libc::SIGPIPE,
+        libc::SIGTSTP,
+        libc::SIGTERM,
+    ] {
+        r.kill(s);
+        r.expect(&format!("sig {}", s));
+    }
+    let (code, _, log, _) = r.finish();
+    assert_eq!(code, 0, "{:?}", log);
+}
+
+#[test]
 fn rewrite_maps_and_drops() {
     let mut r = start(
-        ns(&["--rewrite", "USR1:USR2", "--rewrite", "HUP:0", "--", &probe(), "signals"]),
+        ns(&[
+            "--rewrite",
+            "USR1:USR2",
+            "--rewrite",
+            "HUP:0",
+            "--",
+            &probe(),
+            "signals",
+        ]),
         true,
     );
     r.expect("ready");
@@ -294,7 +342,11 @@ fn process_group_gets_the_signals() {
     let r = start(ns(&["-g", "--", &p, "status"]), true);
     let (code, _, log, _) = r.finish();
     assert_eq!(code, 0);
-    let pid = log.iter().find_map(|l| l.strip_prefix("Pid=")).unwrap().to_string();
+    let pid = log
+        .iter()
+        .find_map(|l| l.strip_prefix("Pid="))
+        .unwrap()
+        .to_string();
     assert!(
         log.contains(&format!("pgid={} sid={}", pid, pid)),
         "-g: own session and group expected: {:?}",
@@ -339,7 +391,10 @@ fn exit_code_sweep() {
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
     assert!(failures.is_empty(), "{:?}", failures);
 }
@@ -354,11 +409,17 @@ fn death_by_signal_is_128_plus_n_and_remap_exit() {
             .unwrap();
         assert_eq!(out.status.code(), Some(want), "signal {}: {:?}", sig, out);
     }
-    let out = ns(&["--remap-exit", "143", "--", &p, "kill", "15"]).output().unwrap();
+    let out = ns(&["--remap-exit", "143", "--", &p, "kill", "15"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let out = ns(&["--remap-exit", "3,143", "--", &p, "exit", "3"]).output().unwrap();
+    let out = ns(&["--remap-exit", "3,143", "--", &p, "exit", "3"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let out = ns(&["--remap-exit", "143", "--", &p, "exit", "4"]).output().unwrap();
+    let out = ns(&["--remap-exit", "143", "--", &p, "exit", "4"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(4));
 }
 
@@ -367,7 +428,11 @@ fn exec_failure_in_the_child_is_126_or_127() {
     let out = ns(&["--", "/nonexistent/cmd"]).output().unwrap();
     assert_eq!(out.status.code(), Some(127), "{:?}", out);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("lockdrop: error: command not found"), "{}", err);
+    assert!(
+        err.contains("lockdrop: error: command not found"),
+        "{}",
+        err
+    );
     let out = ns(&["--", "/etc/passwd"]).output().unwrap();
     assert_eq!(out.status.code(), Some(126), "{:?}", out);
 }
@@ -375,7 +440,10 @@ fn exec_failure_in_the_child_is_126_or_127() {
 #[test]
 fn orphan_storm_leaves_no_zombie() {
     let t = Instant::now();
-    let mut r = start(ns(&["--", &probe(), "orphans", "10000", ",", "zombies", "30"]), true);
+    let mut r = start(
+        ns(&["--", &probe(), "orphans", "10000", ",", "zombies", "30"]),
+        true,
+    );
     r.expect("orphans 10000");
     let z = r.expect("zombies ");
     let (code, _, _, _) = r.finish();
@@ -397,21 +465,34 @@ fn grace_kills_a_term_ignoring_grandchild() {
     let p = probe();
     // The main child exits on TERM; its TERM-ignoring child, adopted by
     // lockdrop, is killed when the grace period ends.
-    let mut r = start(ns(&["--grace", "1s", "--", &p, "linger", ",", "signals"]), true);
+    let mut r = start(
+        ns(&["--grace", "1s", "--", &p, "linger", ",", "signals"]),
+        true,
+    );
     r.expect("linger ");
     r.expect("ready");
     let (code, secs, log) = term_and_time(r);
     assert_eq!(code, 0, "{:?}", log);
+    eprintln!(
+        "grace 1s, TERM-ignoring orphan: lockdrop exited {:.3}s after TERM",
+        secs
+    );
     assert!((0.9..1.5).contains(&secs), "took {:.3}s, grace 1s", secs);
 
     // The main child ignores TERM too: both are killed, status 137.
     let mut r = start(
-        ns(&["--grace", "500ms", "--", &p, "linger", ",", "signals", "--stay"]),
+        ns(&[
+            "--grace", "500ms", "--", &p, "linger", ",", "signals", "--stay",
+        ]),
         true,
     );
     r.expect("ready");
     let (code, secs, log) = term_and_time(r);
     assert_eq!(code, 137, "{:?}", log);
+    eprintln!(
+        "grace 500ms, TERM-ignoring child and grandchild: exited {:.3}s after TERM",
+        secs
+    );
     assert!((0.4..1.0).contains(&secs), "took {:.3}s, grace 0.5s", secs);
 }
 
@@ -431,23 +512,51 @@ fn double_forked_daemon_gets_term_before_exit() {
     let marker = d.join("marker").display().to_string();
     // On the terminating signal.
     let mut r = start(
-        ns(&["--grace", "10s", "--", &probe(), "daemon", &marker, ",", "signals"]),
+        ns(&[
+            "--grace",
+            "10s",
+            "--",
+            &probe(),
+            "daemon",
+            &marker,
+            ",",
+            "signals",
+        ]),
         true,
     );
     r.expect("daemon ready");
     r.expect("ready");
     let (code, secs, log) = term_and_time(r);
     assert_eq!(code, 0, "{:?}", log);
-    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "daemon got TERM\n");
-    assert!(secs < 10.0, "the daemon exited on TERM; no need to wait for the grace period");
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap(),
+        "daemon got TERM\n"
+    );
+    assert!(
+        secs < 10.0,
+        "the daemon exited on TERM; no need to wait for the grace period"
+    );
 
     // When the main child exits by itself, with the daemon still running.
     let marker2 = d.join("marker2").display().to_string();
-    let out = ns(&["--grace", "10s", "--", &probe(), "daemon", &marker2, ",", "exit", "3"])
-        .output()
-        .unwrap();
+    let out = ns(&[
+        "--grace",
+        "10s",
+        "--",
+        &probe(),
+        "daemon",
+        &marker2,
+        ",",
+        "exit",
+        "3",
+    ])
+    .output()
+    .unwrap();
     assert_eq!(out.status.code(), Some(3), "{:?}", out);
-    assert_eq!(std::fs::read_to_string(&marker2).unwrap(), "daemon got TERM\n");
+    assert_eq!(
+        std::fs::read_to_string(&marker2).unwrap(),
+        "daemon got TERM\n"
+    );
 }
 
 /// python3 as PID 1 of a namespace: shapes its signal state, prints it,
@@ -521,7 +630,13 @@ for s in sigs + [signal.SIGRTMIN + 2]:
     let (code, _, log, err) = r.finish();
     assert_eq!(code, 0, "{}", err);
     for (s, n) in want {
-        assert_eq!(count(&log, &format!("sig {}", s)), n, "signal {}: {:?}", s, log);
+        assert_eq!(
+            count(&log, &format!("sig {}", s)),
+            n,
+            "signal {}: {:?}",
+            s,
+            log
+        );
     }
 }
 
@@ -597,7 +712,10 @@ fn descriptors_pass_through_and_the_supervisor_keeps_none() {
     };
     // SAFETY: one valid pollfd.
     let n = unsafe { libc::poll(&mut pfd, 1, LONG.as_millis() as i32) };
-    assert_eq!(n, 1, "no EOF on the fifo: someone still holds the write end");
+    assert_eq!(
+        n, 1,
+        "no EOF on the fifo: someone still holds the write end"
+    );
     assert_ne!(pfd.revents & libc::POLLHUP, 0);
     let mut buf = Vec::new();
     assert_eq!(f.read_to_end(&mut buf).unwrap(), 0);
@@ -619,7 +737,18 @@ fn descriptors_pass_through_and_the_supervisor_keeps_none() {
 #[test]
 fn supervisor_runs_as_the_target_user_and_is_not_dumpable() {
     use std::os::unix::fs::MetadataExt;
-    let mut r = start(ns(&["-u", "65534:65534", "--", &probe(), "status", ",", "signals"]), true);
+    let mut r = start(
+        ns(&[
+            "-u",
+            "65534:65534",
+            "--",
+            &probe(),
+            "status",
+            ",",
+            "signals",
+        ]),
+        true,
+    );
     r.expect("ready");
     let ld = r.lockdrop_pid();
     assert_eq!(status_field(ld, "Uid:"), "65534\t65534\t65534\t65534");
@@ -630,7 +759,11 @@ fn supervisor_runs_as_the_target_user_and_is_not_dumpable() {
     r.kill(libc::SIGTERM);
     let (code, _, log, _) = r.finish();
     assert_eq!(code, 0);
-    assert!(log.iter().any(|l| l == "dumpable=1"), "the command is dumpable: {:?}", log);
+    assert!(
+        log.iter().any(|l| l == "dumpable=1"),
+        "the command is dumpable: {:?}",
+        log
+    );
 }
 
 #[test]
@@ -687,13 +820,25 @@ fn not_pid1_is_a_subreaper_and_reaps_orphans() {
     let (code, secs, log) = term_and_time(r);
     assert_eq!(code, 0, "{:?}", log);
     assert!(secs < 10.0);
-    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "daemon got TERM\n");
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap(),
+        "daemon got TERM\n"
+    );
 }
 
 #[test]
 fn not_pid1_grace_kills_the_lingering_grandchild() {
     let mut c = Command::new(lockdrop());
-    c.args(["--supervise", "--grace", "300ms", "--", &probe(), "linger", ",", "signals"]);
+    c.args([
+        "--supervise",
+        "--grace",
+        "300ms",
+        "--",
+        &probe(),
+        "linger",
+        ",",
+        "signals",
+    ]);
     let mut r = start(c, false);
     let linger: i32 = r.expect("linger ")[7..].parse().unwrap();
     r.expect("ready");
@@ -729,7 +874,13 @@ fn on_pty(args: &[&str]) -> (Run, std::fs::File) {
     let (mut m, mut s) = (0, 0);
     // SAFETY: out-pointers for the two descriptors; no name, default termios.
     let rc = unsafe {
-        libc::openpty(&mut m, &mut s, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
+        libc::openpty(
+            &mut m,
+            &mut s,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
     };
     assert_eq!(rc, 0, "openpty");
     // No echo: the output is only what the processes write.
@@ -758,7 +909,9 @@ fn on_pty(args: &[&str]) -> (Run, std::fs::File) {
             Ok(())
         });
     }
-    c.stdin(Stdio::inherit()).stdout(Stdio::inherit()).stderr(Stdio::inherit());
+    c.stdin(Stdio::inherit())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit());
     let child = c.spawn().expect("unshare");
     // SAFETY: our copy of the slave; the session holds its own.
     unsafe { libc::close(s) };
@@ -815,8 +968,15 @@ fn terminal_of_another_user_gets_a_new_session() {
     // root's terminal, command as uid 65534: no controlling terminal for the
     // command (TIOCSTI cannot reach root's input); Ctrl-C goes to lockdrop,
     // which forwards it once.
-    let (mut r, mut master) =
-        on_pty(&["-u", "65534:65534", "--", &probe(), "status", ",", "signals"]);
+    let (mut r, mut master) = on_pty(&[
+        "-u",
+        "65534:65534",
+        "--",
+        &probe(),
+        "status",
+        ",",
+        "signals",
+    ]);
     r.expect("ready");
     let f = fields(&r.log);
     assert_eq!(f["sid"], f["Pid"], "new session expected: {:?}", r.log);

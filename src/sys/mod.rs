@@ -48,6 +48,11 @@ extern "C" {
 /// bytes). lockdrop never calls setenv, so the array is stable; reading it
 /// directly costs one pass instead of std's lock and copies per variable.
 pub fn environ_entries() -> impl Iterator<Item = &'static [u8]> {
+    environ_cstrs().map(|c| c.to_bytes())
+}
+
+/// The same entries as C strings, for passing on to execve.
+pub fn environ_cstrs() -> impl Iterator<Item = &'static std::ffi::CStr> {
     // SAFETY: `environ` is the C runtime's NULL-terminated array of
     // NUL-terminated strings; nothing in lockdrop modifies it.
     let mut p = unsafe { environ };
@@ -57,7 +62,7 @@ pub fn environ_entries() -> impl Iterator<Item = &'static [u8]> {
             if p.is_null() || (*p).is_null() {
                 return None;
             }
-            let e = std::ffi::CStr::from_ptr(*p).to_bytes();
+            let e = std::ffi::CStr::from_ptr(*p);
             p = p.add(1);
             Some(e)
         }

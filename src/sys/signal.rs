@@ -41,8 +41,7 @@ fn sigprocmask(how: libc::c_int, set: Option<SigSet>) -> SysResult<SigSet> {
         libc::syscall(
             libc::SYS_rt_sigprocmask,
             how,
-            new.as_ref()
-                .map_or(std::ptr::null(), |n| n as *const u64),
+            new.as_ref().map_or(std::ptr::null(), |n| n as *const u64),
             &mut old as *mut u64,
             SETSIZE,
         ) as libc::c_int
@@ -133,7 +132,7 @@ pub struct Info {
 /// timeout, Err(EINTR) when interrupted (e.g. by SIGCONT after a stop).
 pub fn wait(set: SigSet, timeout: Option<Duration>) -> SysResult<Info> {
     let mut raw = [0u64; 16]; // sizeof(siginfo_t) = 128
-    // The kernel's timespec on 64-bit (libc's time_t alias is deprecated on musl).
+                              // The kernel's timespec on 64-bit (libc's time_t alias is deprecated on musl).
     #[repr(C)]
     struct KTimespec {
         sec: i64,
