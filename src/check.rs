@@ -234,8 +234,7 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
         }
     }
     for c in plan.ambient.iter() {
-        let held = host.caps();
-        if !(held.permitted.has(c) && held.bounding.has(c)) {
+        if !(host.permitted().has(c) && host.in_bounding(c)) {
             out.push(Finding::error(
                 format!(
                     "{} cannot be kept as ambient: lockdrop does not hold it",

@@ -19,6 +19,7 @@ pub struct Host {
     caps: OnceCell<CapState>,
     limits: OnceCell<Vec<(Resource, Limit)>>,
     userns: OnceCell<Option<bool>>,
+    sets: OnceCell<(CapSet, CapSet, CapSet)>,
 }
 
 impl Host {
@@ -34,6 +35,7 @@ impl Host {
             caps: OnceCell::new(),
             limits: OnceCell::new(),
             userns: OnceCell::new(),
+            sets: OnceCell::new(),
         }
     }
 
@@ -53,6 +55,7 @@ impl Host {
             caps: OnceCell::new(),
             limits: OnceCell::new(),
             userns: OnceCell::new(),
+            sets: OnceCell::new(),
         };
         let _ = h.caps.set(caps);
         let _ = h.limits.set(limits);
@@ -63,8 +66,28 @@ impl Host {
         self.caps.get_or_init(sys::cap_state)
     }
 
+    /// effective, permitted, inheritable: one capget (a full `caps()` costs
+    /// ~120 prctls, paid only by --doctor).
+    fn sets(&self) -> (CapSet, CapSet, CapSet) {
+        match self.caps.get() {
+            Some(c) => (c.effective, c.permitted, c.inheritable),
+            None => *self.sets.get_or_init(sys::capget),
+        }
+    }
+
     pub fn effective(&self) -> CapSet {
-        self.caps().effective
+        self.sets().0
+    }
+
+    pub fn permitted(&self) -> CapSet {
+        self.sets().1
+    }
+
+    pub fn in_bounding(&self, c: crate::caps::Cap) -> bool {
+        match self.caps.get() {
+            Some(s) => s.bounding.has(c),
+            None => sys::in_bounding(c),
+        }
     }
 
     pub fn limit(&self, r: Resource) -> Limit {

@@ -89,6 +89,11 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
     match plan.mode {
         cli::Mode::Exec => {
             privileges::apply(&plan, &host)?;
+            // Without a switch the command is who started lockdrop: no new
+            // power over the terminal, and no /proc read on the fast path.
+            if plan.switch {
+                supervise::detach_foreign_terminal()?;
+            }
             startup.restore();
             Err(exec::exec(&plan.command))
         }

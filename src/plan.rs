@@ -185,10 +185,9 @@ pub fn memlock_via(
     final_uid: u32,
     host: &Host,
 ) -> Via {
-    let c = host.caps();
     // mlock(2) honours CAP_IPC_LOCK only in the initial user namespace.
-    let ipc_lock_keepable = c.permitted.has(caps::IPC_LOCK)
-        && c.bounding.has(caps::IPC_LOCK)
+    let ipc_lock_keepable = host.permitted().has(caps::IPC_LOCK)
+        && host.in_bounding(caps::IPC_LOCK)
         && host.in_user_namespace() != Some(true);
     let can_raise_hard =
         host.effective().has(caps::SYS_RESOURCE) && host.in_user_namespace() != Some(true);

@@ -198,14 +198,15 @@ pub fn decide(
 fn ctty() -> Ctty {
     match std::fs::read_to_string("/proc/self/stat")
         .ok()
-        .and_then(|s| stat_fields(&s).and_then(|f| f.get(4)?.parse::<i64>().ok()))
+        // tty_nr is the 5th field after comm; nth() instead of collecting ~50.
+        .and_then(|s| s[s.rfind(')')? + 1..].split_whitespace().nth(4)?.parse::<i64>().ok())
     {
         Some(0) => Ctty::None,
         Some(n) => Ctty::Dev(tty_nr_to_rdev(n as u64)),
-        // No /proc: a terminal on stdin is taken to be ours (an ioctl, but
-        // only when stdin is a character device).
+        // No /proc: TIOCGSID answers only for our controlling terminal (the
+        // kernel's init has the console on stdin but no controlling tty).
         None => match sig::char_device(0) {
-            Some((d, _)) if sig::isatty(0) => Ctty::Dev(d),
+            Some((d, _)) if sig::tcgetsid(0).is_ok() => Ctty::Dev(d),
             _ => Ctty::None,
         },
     }
@@ -224,6 +225,39 @@ fn tty_nr_to_rdev(n: u64) -> u64 {
     let major = (n >> 8) & 0xfff;
     let minor = (n & 0xff) | ((n >> 12) & 0xfff00);
     libc::makedev(major as u32, minor as u32)
+}
+
+/// Exec mode's half of the TIOCSTI rule (see `decide`): after the switch,
+/// a command whose controlling terminal belongs to someone else loses it.
+/// setsid when lockdrop leads no process group; otherwise (a shell job, or
+/// the session leader) TIOCNOTTY, with SIGHUP/SIGCONT still blocked by
+/// `Startup` and drained. Fails closed: the command never runs with the
+/// terminal if this fails.
+pub fn detach_foreign_terminal() -> Result<()> {
+    let ctty = ctty();
+    if ctty == Ctty::None {
+        return Ok(());
+    }
+    let (uid, _, _) = sys::getresuid();
+    let stdio = [0, 1, 2].map(sig::char_device);
+    if decide(false, ctty, stdio, uid, &|| true) != Session::NewSession {
+        return Ok(());
+    }
+    if sig::setsid().is_err() {
+        sig::tiocnotty().map_err(|e| Error::Apply {
+            step: "ioctl(TIOCNOTTY)",
+            errno: e,
+            hint: "giving up a terminal that belongs to another user (TIOCSTI protection)".into(),
+        })?;
+        // The hangup a session leader's TIOCNOTTY sends to its own group.
+        let hup_cont = SigSet::EMPTY.with(libc::SIGHUP).with(libc::SIGCONT);
+        while sig::wait(hup_cont, Some(std::time::Duration::ZERO)).is_ok() {}
+    }
+    msg::notice(&format!(
+        "the command (uid {}) runs without a controlling terminal: the terminal is not its own, and TIOCSTI would let it type into it",
+        uid
+    ));
+    Ok(())
 }
 
 pub fn run(plan: &Plan, saved: Saved) -> Result<i32> {
@@ -289,7 +323,7 @@ pub fn run(plan: &Plan, saved: Saved) -> Result<i32> {
         fallback_termed: false,
         last_walk: None,
     };
-    msg::verbose(&format!(
+    msg::verbose(format_args!(
         "supervising {} (pid {}){}",
         plan.command.name(),
         child,
@@ -531,7 +565,7 @@ impl Supervisor<'_> {
             match sig::reap_one() {
                 Ok(Some((pid, how))) => {
                     if pid == self.child && self.status.is_none() {
-                        msg::verbose(&format!("the command (pid {}) ended: {:?}", pid, how));
+                        msg::verbose(format_args!("the command (pid {}) ended: {:?}", pid, how));
                         self.status = Some(how);
                     }
                 }
@@ -553,7 +587,7 @@ impl Supervisor<'_> {
         }
         let to = rewrite(&self.s.rewrite, from);
         if to == 0 {
-            msg::verbose(&format!("dropped {} (--rewrite)", signals::name(from)));
+            msg::verbose(format_args!("dropped {} (--rewrite)", signals::name(from)));
             return;
         }
         let target = if self.group { -self.child } else { self.child };
@@ -565,7 +599,7 @@ impl Supervisor<'_> {
         } else {
             to
         };
-        msg::verbose(&format!("forwarding {} to {}", signals::name(send), target));
+        msg::verbose(format_args!("forwarding {} to {}", signals::name(send), target));
         let _ = sig::kill(target, send);
         if is_terminating(to) && !self.s.grace.is_zero() && self.deadline.is_none() {
             self.group_termed = self.group;
@@ -594,7 +628,7 @@ impl Supervisor<'_> {
         if self.deadline.is_some() {
             return;
         }
-        msg::verbose(&format!(
+        msg::verbose(format_args!(
             "stopping the rest of the tree: SIGTERM now, SIGKILL in {:?}",
             self.s.grace
         ));

@@ -113,49 +113,52 @@ fn last_cap() -> u8 {
     n
 }
 
-pub fn cap_state() -> CapState {
-    let mut hdr = CapHeader {
-        version: CAP_V3,
-        pid: 0,
-    };
+/// effective, permitted, inheritable: one capget(2).
+pub fn capget() -> (CapSet, CapSet, CapSet) {
+    let mut hdr = CapHeader { version: CAP_V3, pid: 0 };
     let mut data = [CapData::default(); 2];
     // SAFETY: header and a 2-element data array are what capget v3 expects.
-    unsafe {
-        libc::syscall(
-            libc::SYS_capget,
-            &mut hdr as *mut CapHeader,
-            data.as_mut_ptr(),
-        )
-    };
+    unsafe { libc::syscall(libc::SYS_capget, &mut hdr as *mut CapHeader, data.as_mut_ptr()) };
     let join = |f: fn(&CapData) -> u32| CapSet(f(&data[0]) as u64 | ((f(&data[1]) as u64) << 32));
-    let last = last_cap();
-    let mut bounding = CapSet::EMPTY;
-    let mut ambient = CapSet::EMPTY;
-    for i in 0..=last {
-        // SAFETY: both prctls take integers only.
-        if unsafe { libc::prctl(libc::PR_CAPBSET_READ, i as libc::c_ulong, 0, 0, 0) } == 1 {
-            bounding = bounding.with(Cap(i));
+    (join(|d| d.effective), join(|d| d.permitted), join(|d| d.inheritable))
+}
+
+pub fn in_bounding(c: Cap) -> bool {
+    // SAFETY: integer-only prctl.
+    unsafe { libc::prctl(libc::PR_CAPBSET_READ, c.0 as libc::c_ulong, 0, 0, 0) == 1 }
+}
+
+/// The ambient capabilities among `candidates`. The kernel keeps ambient
+/// within permitted ∩ inheritable (capabilities(7)), so asking only about
+/// those bits is complete and costs one prctl per bit instead of 64.
+pub fn ambient_within(candidates: CapSet) -> CapSet {
+    let mut amb = CapSet::EMPTY;
+    for c in candidates.iter() {
+        // SAFETY: integer-only prctl.
+        let set = unsafe {
+            libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_IS_SET as libc::c_ulong, c.0 as libc::c_ulong, 0, 0)
+        };
+        if set == 1 {
+            amb = amb.with(c);
         }
-        // SAFETY: as above.
-        if unsafe {
-            libc::prctl(
-                libc::PR_CAP_AMBIENT,
-                libc::PR_CAP_AMBIENT_IS_SET as libc::c_ulong,
-                i as libc::c_ulong,
-                0,
-                0,
-            )
-        } == 1
-        {
-            ambient = ambient.with(Cap(i));
+    }
+    amb
+}
+
+pub fn cap_state() -> CapState {
+    let (effective, permitted, inheritable) = capget();
+    let mut bounding = CapSet::EMPTY;
+    for i in 0..=last_cap() {
+        if in_bounding(Cap(i)) {
+            bounding = bounding.with(Cap(i));
         }
     }
     CapState {
-        effective: join(|d| d.effective),
-        permitted: join(|d| d.permitted),
-        inheritable: join(|d| d.inheritable),
+        effective,
+        permitted,
+        inheritable,
         bounding,
-        ambient,
+        ambient: ambient_within(CapSet(permitted.0 & inheritable.0)),
     }
 }
 

@@ -249,6 +249,27 @@ pub fn tcsetpgrp(fd: i32, pgrp: i32) -> SysResult<()> {
     check(unsafe { libc::tcsetpgrp(fd, pgrp) }).map(drop)
 }
 
+/// Gives up the controlling terminal: open /dev/tty, TIOCNOTTY
+/// (tty_ioctl(4)). The descriptors 0-2 stay open for I/O; the process simply
+/// has no controlling terminal any more. As a session leader the kernel also
+/// sends SIGHUP and SIGCONT to the foreground group: the caller blocks them.
+pub fn tiocnotty() -> SysResult<()> {
+    // SAFETY: a NUL-terminated path; the fd is closed below.
+    let fd = check(unsafe { libc::open(c"/dev/tty".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC | libc::O_NOCTTY) })?;
+    // SAFETY: TIOCNOTTY takes no argument.
+    let r = check(unsafe { libc::ioctl(fd, libc::TIOCNOTTY) });
+    // SAFETY: closing the descriptor opened above.
+    unsafe { libc::close(fd) };
+    r.map(drop)
+}
+
+/// tcgetsid(3) (TIOCGSID): the session of the terminal on `fd`; fails with
+/// ENOTTY unless it is the caller's controlling terminal (tty_ioctl(4)).
+pub fn tcgetsid(fd: i32) -> SysResult<i32> {
+    // SAFETY: integer-only call.
+    check(unsafe { libc::tcgetsid(fd) })
+}
+
 /// isatty(3) (one TCGETS ioctl).
 pub fn isatty(fd: i32) -> bool {
     // SAFETY: integer-only call.
