@@ -198,9 +198,24 @@ pub fn markdown_table() -> String {
     let mut s = String::from("| option | environment | what it does |\n|---|---|---|\n");
     for f in FLAGS {
         let short = f.short.map(|c| format!("`-{}`, ", c)).unwrap_or_default();
-        let val = if f.value.is_empty() { String::new() } else { format!(" {}", f.value.replace('|', "\\|")) };
-        let env = if f.env.is_empty() { String::new() } else { format!("`{}`", f.env) };
-        s.push_str(&format!("| {}`--{}{}` | {} | {} |\n", short, f.long, val, env, f.help.replace('|', "\\|")));
+        let val = if f.value.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", f.value.replace('|', "\\|"))
+        };
+        let env = if f.env.is_empty() {
+            String::new()
+        } else {
+            format!("`{}`", f.env)
+        };
+        s.push_str(&format!(
+            "| {}`--{}{}` | {} | {} |\n",
+            short,
+            f.long,
+            val,
+            env,
+            f.help.replace('|', "\\|")
+        ));
     }
     s
 }
@@ -416,13 +431,20 @@ mod tests {
         let readme = std::fs::read_to_string(path).unwrap();
         let start = "<!-- options:begin -->\n";
         let end = "<!-- options:end -->";
-        let (a, rest) = readme.split_once(start).expect("README has the options markers");
-        let (_, b) = rest.split_once(end).expect("README has the options end marker");
+        let (a, rest) = readme
+            .split_once(start)
+            .expect("README has the options markers");
+        let (_, b) = rest
+            .split_once(end)
+            .expect("README has the options end marker");
         let fresh = format!("{}{}{}{}{}", a, start, markdown_table(), end, b);
         if std::env::var_os("UPDATE_README").is_some() {
             std::fs::write(path, &fresh).unwrap();
         }
-        assert!(fresh == readme, "README's options table is stale: run UPDATE_README=1 cargo test readme");
+        assert!(
+            fresh == readme,
+            "README's options table is stale: run UPDATE_README=1 cargo test readme"
+        );
     }
 
     #[test]

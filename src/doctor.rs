@@ -778,7 +778,12 @@ mod tests {
     #[test]
     fn cgroup_paths() {
         // v1 without a cgroup namespace: the mount's root is our own cgroup.
-        let m = [mount("/docker/abc", "/sys/fs/cgroup/memory", false, "rw,memory")];
+        let m = [mount(
+            "/docker/abc",
+            "/sys/fs/cgroup/memory",
+            false,
+            "rw,memory",
+        )];
         let (dir, v2, _) = controller_dir("4:memory:/docker/abc\n", &m, "memory").unwrap();
         assert_eq!((dir.as_str(), v2), ("/sys/fs/cgroup/memory", false));
         // v2 with a cgroup namespace.
@@ -791,10 +796,19 @@ mod tests {
             mount("/", "/sys/fs/cgroup/unified", true, "rw"),
         ];
         let cg = "8:pids:/a/b\n0::/a/b\n";
-        assert_eq!(controller_dir(cg, &m, "pids").unwrap().0, "/sys/fs/cgroup/pids/a/b");
-        assert_eq!(controller_dir(cg, &m, "memory").unwrap().0, "/sys/fs/cgroup/unified/a/b");
+        assert_eq!(
+            controller_dir(cg, &m, "pids").unwrap().0,
+            "/sys/fs/cgroup/pids/a/b"
+        );
+        assert_eq!(
+            controller_dir(cg, &m, "memory").unwrap().0,
+            "/sys/fs/cgroup/unified/a/b"
+        );
         // No mountinfo: the usual layout.
-        assert_eq!(controller_dir("0::/x\n", &[], "memory").unwrap().0, "/sys/fs/cgroup/x");
+        assert_eq!(
+            controller_dir("0::/x\n", &[], "memory").unwrap().0,
+            "/sys/fs/cgroup/x"
+        );
         assert!(controller_dir("", &[], "memory").is_none());
     }
 

@@ -40,7 +40,11 @@ pub fn exec(cmd: &Command) -> Error {
     let mut argv: Vec<*const libc::c_char> = cmd.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
     let envp: Vec<*const libc::c_char> = match &cmd.env {
-        Some(env) => env.iter().map(|e| e.as_ptr()).chain(std::iter::once(std::ptr::null())).collect(),
+        Some(env) => env
+            .iter()
+            .map(|e| e.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect(),
         None => Vec::new(),
     };
     let envp = cmd.env.as_ref().map(|_| envp.as_slice());

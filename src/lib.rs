@@ -58,10 +58,16 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
     // One pass over the environment for LOCKDROP_* (no per-variable lookups).
     let ours: Vec<(&[u8], &[u8])> = sys::environ_entries()
         .filter(|e| e.starts_with(b"LOCKDROP_"))
-        .filter_map(|e| e.iter().position(|b| *b == b'=').map(|i| (&e[..i], &e[i + 1..])))
+        .filter_map(|e| {
+            e.iter()
+                .position(|b| *b == b'=')
+                .map(|i| (&e[..i], &e[i + 1..]))
+        })
         .collect();
     let env = cli::parse_env(&|k| {
-        ours.iter().find(|(n, _)| *n == k.as_bytes()).map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        ours.iter()
+            .find(|(n, _)| *n == k.as_bytes())
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
     })?;
     // The host view is lazy; a profile's limits are minimums against it.
     let host = host::Host::live();

@@ -80,7 +80,10 @@ pub struct Env {
 
 impl Env {
     pub fn iter(&self) -> impl Iterator<Item = &CStr> {
-        self.kept.iter().copied().chain(self.added.iter().map(|c| c.as_c_str()))
+        self.kept
+            .iter()
+            .copied()
+            .chain(self.added.iter().map(|c| c.as_c_str()))
     }
 }
 
@@ -372,7 +375,9 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
             let kept = crate::sys::environ_cstrs()
                 .filter(|e| {
                     let b = e.to_bytes();
-                    !(b.starts_with(b"HOME=") || b.starts_with(b"USER=") || b.starts_with(b"LOGNAME="))
+                    !(b.starts_with(b"HOME=")
+                        || b.starts_with(b"USER=")
+                        || b.starts_with(b"LOGNAME="))
                 })
                 .collect();
             let mut added = Vec::with_capacity(3);
@@ -555,9 +560,27 @@ mod tests {
     fn user_namespace_ipc_lock_does_not_lift_memlock() {
         let h = fixture(0, FULL_NO_RESOURCE, MIB8);
         std::fs::create_dir_all(h.root.join("proc/self")).unwrap();
-        std::fs::write(h.root.join("proc/self/uid_map"), "         0     100000      65536\n").unwrap();
-        assert_eq!(resolve(&opts("es", "64M", None), &h).unwrap().memlock.unwrap().via, Via::Impossible);
-        assert_eq!(resolve(&opts("root", "64M", None), &h).unwrap().memlock.unwrap().via, Via::Impossible);
+        std::fs::write(
+            h.root.join("proc/self/uid_map"),
+            "         0     100000      65536\n",
+        )
+        .unwrap();
+        assert_eq!(
+            resolve(&opts("es", "64M", None), &h)
+                .unwrap()
+                .memlock
+                .unwrap()
+                .via,
+            Via::Impossible
+        );
+        assert_eq!(
+            resolve(&opts("root", "64M", None), &h)
+                .unwrap()
+                .memlock
+                .unwrap()
+                .via,
+            Via::Impossible
+        );
     }
 
     #[test]

@@ -152,9 +152,18 @@ mod tests {
         assert_eq!(parse_signal("RTMIN+2").unwrap(), libc::SIGRTMIN() + 2);
         assert_eq!(parse_signal("rtmax").unwrap(), libc::SIGRTMAX());
         for bad in [
-            "", "0", "65", "FOO", "RTMIN+99", "-1",
+            "",
+            "0",
+            "65",
+            "FOO",
+            "RTMIN+99",
+            "-1",
             // found by fuzz/signals: negative and overflowing offsets
-            "RTMAX--43", "RTMIN+-20", "RTMIN+-100", "RTMIN+2147483647", "RTMAX-2147483647",
+            "RTMAX--43",
+            "RTMIN+-20",
+            "RTMIN+-100",
+            "RTMIN+2147483647",
+            "RTMAX-2147483647",
         ] {
             assert!(parse_signal(bad).is_err(), "{}", bad);
         }

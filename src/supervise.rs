@@ -199,8 +199,13 @@ fn ctty() -> Ctty {
     match std::fs::read_to_string("/proc/self/stat")
         .ok()
         // tty_nr is the 5th field after comm; nth() instead of collecting ~50.
-        .and_then(|s| s[s.rfind(')')? + 1..].split_whitespace().nth(4)?.parse::<i64>().ok())
-    {
+        .and_then(|s| {
+            s[s.rfind(')')? + 1..]
+                .split_whitespace()
+                .nth(4)?
+                .parse::<i64>()
+                .ok()
+        }) {
         Some(0) => Ctty::None,
         Some(n) => Ctty::Dev(tty_nr_to_rdev(n as u64)),
         // No /proc: TIOCGSID answers only for our controlling terminal (the
@@ -599,7 +604,11 @@ impl Supervisor<'_> {
         } else {
             to
         };
-        msg::verbose(format_args!("forwarding {} to {}", signals::name(send), target));
+        msg::verbose(format_args!(
+            "forwarding {} to {}",
+            signals::name(send),
+            target
+        ));
         let _ = sig::kill(target, send);
         if is_terminating(to) && !self.s.grace.is_zero() && self.deadline.is_none() {
             self.group_termed = self.group;

@@ -115,8 +115,15 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 fn passwd_fields(text: &str) -> impl Iterator<Item = (&str, &str, &str, &str)> + '_ {
     lines(text).filter_map(|l| {
         let mut f = l.split(':');
-        let (name, _pw, uid, gid, _gecos, home, _shell) =
-            (f.next()?, f.next()?, f.next()?, f.next()?, f.next()?, f.next()?, f.next()?);
+        let (name, _pw, uid, gid, _gecos, home, _shell) = (
+            f.next()?,
+            f.next()?,
+            f.next()?,
+            f.next()?,
+            f.next()?,
+            f.next()?,
+            f.next()?,
+        );
         if name.is_empty() || name.starts_with(['+', '-']) {
             return None;
         }

@@ -13,7 +13,22 @@ fn probe_s() -> String {
 fn ambient_path_locks_beyond_the_hard_limit_as_unprivileged_user() {
     // This machine: memlock hard 8 MiB, CAP_IPC_LOCK present, no CAP_SYS_RESOURCE.
     let p = probe_s();
-    let out = run_with_fixture(&[], &["--user", "app", "--memlock", "unlimited", "--", &p, "mlock", "64M", ",", "status"], &[]);
+    let out = run_with_fixture(
+        &[],
+        &[
+            "--user",
+            "app",
+            "--memlock",
+            "unlimited",
+            "--",
+            &p,
+            "mlock",
+            "64M",
+            ",",
+            "status",
+        ],
+        &[],
+    );
     assert_eq!(code(&out), 0, "{}", show(&out));
     let s = text(&out.stdout);
     assert!(s.contains("mlock ok bytes=67108864"), "{}", show(&out));
@@ -34,33 +49,87 @@ fn rlimit_strategy_fails_cleanly_without_sys_resource() {
     let marker = dir.join("ran");
     let out = run_with_fixture(
         &[],
-        &["--user", "app", "--memlock", "unlimited", "--memlock-via", "rlimit", "--", "/bin/sh", "-c", &format!("touch {}", marker.display())],
+        &[
+            "--user",
+            "app",
+            "--memlock",
+            "unlimited",
+            "--memlock-via",
+            "rlimit",
+            "--",
+            "/bin/sh",
+            "-c",
+            &format!("touch {}", marker.display()),
+        ],
         &[],
     );
     assert_eq!(code(&out), 125, "{}", show(&out));
     assert!(!marker.exists(), "the command must not run");
     let err = text(&out.stderr);
-    assert!(err.starts_with("lockdrop: error: the command must lock unlimited"), "{}", err);
-    assert!(err.contains("--ulimit memlock=-1:-1") && err.contains("kubernetes") && err.contains("compose"), "{}", err);
+    assert!(
+        err.starts_with("lockdrop: error: the command must lock unlimited"),
+        "{}",
+        err
+    );
+    assert!(
+        err.contains("--ulimit memlock=-1:-1")
+            && err.contains("kubernetes")
+            && err.contains("compose"),
+        "{}",
+        err
+    );
 }
 
 #[test]
 fn nothing_to_lock_with_gives_the_fixes() {
     let p = probe_s();
-    let out = run_with_fixture(&["setpriv", "--bounding-set", "-ipc_lock"], &["--user", "app", "--memlock", "64M", "--", &p, "status"], &[]);
+    let out = run_with_fixture(
+        &["setpriv", "--bounding-set", "-ipc_lock"],
+        &["--user", "app", "--memlock", "64M", "--", &p, "status"],
+        &[],
+    );
     assert_eq!(code(&out), 125, "{}", show(&out));
     let err = text(&out.stderr);
-    assert!(err.contains("neither CAP_SYS_RESOURCE nor CAP_IPC_LOCK is available"), "{}", err);
-    assert!(err.contains("--cap-add IPC_LOCK") && err.contains("capabilities.add: [\"IPC_LOCK\"]"), "{}", err);
-    assert!(!text(&out.stdout).contains("Uid="), "the command must not run");
+    assert!(
+        err.contains("neither CAP_SYS_RESOURCE nor CAP_IPC_LOCK is available"),
+        "{}",
+        err
+    );
+    assert!(
+        err.contains("--cap-add IPC_LOCK") && err.contains("capabilities.add: [\"IPC_LOCK\"]"),
+        "{}",
+        err
+    );
+    assert!(
+        !text(&out.stdout).contains("Uid="),
+        "the command must not run"
+    );
 }
 
 #[test]
 fn soft_limit_raised_within_hard_without_privilege() {
     let p = probe_s();
     let out = run_with_fixture(
-        &["prlimit", "--memlock=65536:8388608", "setpriv", "--bounding-set", "-ipc_lock", "--"],
-        &["--user", "app", "--memlock", "8M", "--", &p, "mlock", "1M", ",", "status"],
+        &[
+            "prlimit",
+            "--memlock=65536:8388608",
+            "setpriv",
+            "--bounding-set",
+            "-ipc_lock",
+            "--",
+        ],
+        &[
+            "--user",
+            "app",
+            "--memlock",
+            "8M",
+            "--",
+            &p,
+            "mlock",
+            "1M",
+            ",",
+            "status",
+        ],
         &[],
     );
     assert_eq!(code(&out), 0, "{}", show(&out));
@@ -72,7 +141,11 @@ fn soft_limit_raised_within_hard_without_privilege() {
 #[test]
 fn switch_without_ambient_leaves_no_capabilities() {
     let p = probe_s();
-    let out = run_with_fixture(&[], &["--user", "app", "--", &p, "status", ",", "setuid0"], &[("PROBE_MARK", "kept")]);
+    let out = run_with_fixture(
+        &[],
+        &["--user", "app", "--", &p, "status", ",", "setuid0"],
+        &[("PROBE_MARK", "kept")],
+    );
     assert_eq!(code(&out), 0, "{}", show(&out));
     for k in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
         assert_eq!(field(&out, k), "0000000000000000", "{}", k);
@@ -83,7 +156,11 @@ fn switch_without_ambient_leaves_no_capabilities() {
     assert_eq!(field(&out, "env.LOGNAME"), "app");
     assert_eq!(field(&out, "env.PROBE_MARK"), "kept");
     assert_eq!(field(&out, "NoNewPrivs"), "0");
-    assert!(text(&out.stdout).contains("setuid0 denied errno=1"), "{}", show(&out));
+    assert!(
+        text(&out.stdout).contains("setuid0 denied errno=1"),
+        "{}",
+        show(&out)
+    );
     assert!(out.stderr.is_empty(), "{}", show(&out));
 }
 
@@ -109,13 +186,29 @@ fn numeric_ids_without_passwd_entry() {
     assert_eq!(field(&out, "env.HOME"), "/");
     let out = run_with_fixture(&[], &["--user", "4242", &p, "status"], &[]);
     assert_eq!(code(&out), 125, "{}", show(&out));
-    assert!(text(&out.stderr).contains("--user 4242:GID"), "{}", show(&out));
+    assert!(
+        text(&out.stderr).contains("--user 4242:GID"),
+        "{}",
+        show(&out)
+    );
 }
 
 #[test]
 fn ambient_cap_and_no_new_privs() {
     let p = probe_s();
-    let out = run_with_fixture(&[], &["--user", "app", "--ambient-cap", "NET_BIND_SERVICE", "--no-new-privs", &p, "status"], &[]);
+    let out = run_with_fixture(
+        &[],
+        &[
+            "--user",
+            "app",
+            "--ambient-cap",
+            "NET_BIND_SERVICE",
+            "--no-new-privs",
+            &p,
+            "status",
+        ],
+        &[],
+    );
     assert_eq!(code(&out), 0, "{}", show(&out));
     assert_eq!(field(&out, "CapAmb"), "0000000000000400");
     assert_eq!(field(&out, "CapEff"), "0000000000000400");
@@ -126,7 +219,24 @@ fn ambient_cap_and_no_new_privs() {
 fn limits_survive_the_user_switch() {
     // nofile hard is 20000 here: raise the soft limit to it, lower nproc.
     let p = probe_s();
-    let out = run_with_fixture(&["prlimit", "--nofile=1024:20000", "--"], &["--user", "app", "-l", "nofile=20000", "-l", "RLIMIT_NPROC=4096:8192", "-l", "core=0:0", "-l", "fsize=1G", &p, "status"], &[]);
+    let out = run_with_fixture(
+        &["prlimit", "--nofile=1024:20000", "--"],
+        &[
+            "--user",
+            "app",
+            "-l",
+            "nofile=20000",
+            "-l",
+            "RLIMIT_NPROC=4096:8192",
+            "-l",
+            "core=0:0",
+            "-l",
+            "fsize=1G",
+            &p,
+            "status",
+        ],
+        &[],
+    );
     assert_eq!(code(&out), 0, "{}", show(&out));
     assert_eq!(field(&out, "rlimit.nofile"), "20000:20000");
     assert_eq!(field(&out, "rlimit.nproc"), "4096:8192");
@@ -137,10 +247,20 @@ fn limits_survive_the_user_switch() {
 
 #[test]
 fn raising_a_hard_limit_needs_sys_resource() {
-    let out = run_with_fixture(&["prlimit", "--nofile=1024:20000", "--"], &["--user", "app", "-l", "nofile=40000", "/bin/true"], &[]);
+    let out = run_with_fixture(
+        &["prlimit", "--nofile=1024:20000", "--"],
+        &["--user", "app", "-l", "nofile=40000", "/bin/true"],
+        &[],
+    );
     assert_eq!(code(&out), 125, "{}", show(&out));
     let err = text(&out.stderr);
-    assert!(err.contains("CAP_SYS_RESOURCE is missing") && err.contains("RLIMIT_NOFILE") && err.contains("--ulimit"), "{}", err);
+    assert!(
+        err.contains("CAP_SYS_RESOURCE is missing")
+            && err.contains("RLIMIT_NOFILE")
+            && err.contains("--ulimit"),
+        "{}",
+        err
+    );
 }
 
 #[test]
@@ -148,14 +268,26 @@ fn nofile_above_nr_open_quotes_nr_open() {
     let nr_open = std::fs::read_to_string("/proc/sys/fs/nr_open").unwrap();
     let out = run_with_fixture(&[], &["-l", "nofile=unlimited", "/bin/true"], &[]);
     assert_eq!(code(&out), 125, "{}", show(&out));
-    assert!(text(&out.stderr).contains(&format!("fs.nr_open = {}", nr_open.trim())), "{}", show(&out));
+    assert!(
+        text(&out.stderr).contains(&format!("fs.nr_open = {}", nr_open.trim())),
+        "{}",
+        show(&out)
+    );
 }
 
 #[test]
 fn missing_setuid_capability_is_reported_before_anything_changes() {
-    let out = run_with_fixture(&["setpriv", "--bounding-set", "-setuid"], &["--user", "app", "/bin/true"], &[]);
+    let out = run_with_fixture(
+        &["setpriv", "--bounding-set", "-setuid"],
+        &["--user", "app", "/bin/true"],
+        &[],
+    );
     assert_eq!(code(&out), 125, "{}", show(&out));
-    assert!(text(&out.stderr).contains("CAP_SETUID is missing"), "{}", show(&out));
+    assert!(
+        text(&out.stderr).contains("CAP_SETUID is missing"),
+        "{}",
+        show(&out)
+    );
 }
 
 #[test]
@@ -166,7 +298,11 @@ fn require_cap_accepts_every_spelling() {
     }
     let out = run_with_fixture(&[], &["--require-cap", "sys_resource", "/bin/true"], &[]);
     assert_eq!(code(&out), 125);
-    assert!(text(&out.stderr).contains("--cap-add SYS_RESOURCE"), "{}", show(&out));
+    assert!(
+        text(&out.stderr).contains("--cap-add SYS_RESOURCE"),
+        "{}",
+        show(&out)
+    );
 }
 
 /// Every bad input: exit 125, one line naming the input, and the command never runs.
@@ -198,12 +334,21 @@ fn bad_input_exits_125_with_one_line() {
         assert_eq!(code(&out), 125, "{:?}: {}", args, show(&out));
         let err = text(&out.stderr);
         assert_eq!(err.lines().count(), 1, "{:?}: one line: {}", args, err);
-        assert!(err.starts_with("lockdrop: error: ") && err.contains(want), "{:?}: {}", args, err);
+        assert!(
+            err.starts_with("lockdrop: error: ") && err.contains(want),
+            "{:?}: {}",
+            args,
+            err
+        );
         assert!(!marker.exists(), "{:?}: the command ran", args);
     }
     let out = run_with_fixture(&[], &["--user", "app"], &[]);
     assert_eq!(code(&out), 125);
-    assert!(text(&out.stderr).contains("no command given"), "{}", show(&out));
+    assert!(
+        text(&out.stderr).contains("no command given"),
+        "{}",
+        show(&out)
+    );
 }
 
 #[test]
@@ -213,7 +358,16 @@ fn missing_passwd_is_fatal_only_for_names() {
     let p = probe_s();
     let run = |args: &[&str]| {
         std::process::Command::new("unshare")
-            .args(["--mount", "--propagation", "private", "--", "sh", "-c", "mount -t tmpfs none /etc && exec \"$@\"", "sh"])
+            .args([
+                "--mount",
+                "--propagation",
+                "private",
+                "--",
+                "sh",
+                "-c",
+                "mount -t tmpfs none /etc && exec \"$@\"",
+                "sh",
+            ])
             .arg(lockdrop())
             .args(args)
             .output()
@@ -221,7 +375,11 @@ fn missing_passwd_is_fatal_only_for_names() {
     };
     let out = run(&["--user", "app", &p, "status"]);
     assert_eq!(code(&out), 125, "{}", show(&out));
-    assert!(text(&out.stderr).contains("cannot read /etc/passwd"), "{}", show(&out));
+    assert!(
+        text(&out.stderr).contains("cannot read /etc/passwd"),
+        "{}",
+        show(&out)
+    );
     let out = run(&["--user", "1000:1000", &p, "status"]);
     assert_eq!(code(&out), 0, "{}", show(&out));
     assert_eq!(field(&out, "Uid"), "1000 1000 1000 1000");
@@ -230,15 +388,31 @@ fn missing_passwd_is_fatal_only_for_names() {
 #[test]
 fn non_root_start() {
     let p = probe_s();
-    let as_app = ["setpriv", "--reuid", "1000", "--regid", "1000", "--clear-groups", "--"];
+    let as_app = [
+        "setpriv",
+        "--reuid",
+        "1000",
+        "--regid",
+        "1000",
+        "--clear-groups",
+        "--",
+    ];
     // Same user: a no-op, and soft limits can still be raised.
-    let out = run_with_fixture(&as_app, &["--user", "app", "-l", "nofile=20000", &p, "status"], &[]);
+    let out = run_with_fixture(
+        &as_app,
+        &["--user", "app", "-l", "nofile=20000", &p, "status"],
+        &[],
+    );
     assert_eq!(code(&out), 0, "{}", show(&out));
     assert_eq!(field(&out, "Uid"), "1000 1000 1000 1000");
     // Another user: says lockdrop must start as root.
     let out = run_with_fixture(&as_app, &["--user", "svc", &p, "status"], &[]);
     assert_eq!(code(&out), 125, "{}", show(&out));
-    assert!(text(&out.stderr).contains("needs lockdrop to start as root"), "{}", show(&out));
+    assert!(
+        text(&out.stderr).contains("needs lockdrop to start as root"),
+        "{}",
+        show(&out)
+    );
 }
 
 #[test]
@@ -248,7 +422,11 @@ fn exit_codes_in_exec_mode() {
     std::fs::write(&noexec, "#!/bin/sh\nexit 0\n").unwrap();
     let out = run_with_fixture(&[], &["--exec", "definitely-not-a-command-xyz"], &[]);
     assert_eq!(code(&out), 127, "{}", show(&out));
-    assert!(text(&out.stderr).contains("command not found: definitely-not-a-command-xyz"), "{}", show(&out));
+    assert!(
+        text(&out.stderr).contains("command not found: definitely-not-a-command-xyz"),
+        "{}",
+        show(&out)
+    );
     let out = run_with_fixture(&[], &["--exec", noexec.to_str().unwrap()], &[]);
     assert_eq!(code(&out), 126, "{}", show(&out));
     let out = run_with_fixture(&[], &["--exec", "sh", "-c", "exit 42"], &[]);
@@ -270,12 +448,33 @@ fn exec_mode_keeps_the_callers_signal_dispositions() {
     // Rust's runtime ignores SIGPIPE before main; lockdrop must not pass that
     // on: the command sees exactly what the probe sees when run directly.
     let p = probe_s();
-    let direct = std::process::Command::new(&p).arg("status").output().unwrap();
-    let out = std::process::Command::new(lockdrop()).args(["--exec", &p, "status"]).output().unwrap();
-    assert_eq!(field(&out, "SigIgn"), field(&direct, "SigIgn"), "{}", show(&out));
-    assert_eq!(field(&out, "SigBlk"), field(&direct, "SigBlk"), "{}", show(&out));
+    let direct = std::process::Command::new(&p)
+        .arg("status")
+        .output()
+        .unwrap();
+    let out = std::process::Command::new(lockdrop())
+        .args(["--exec", &p, "status"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        field(&out, "SigIgn"),
+        field(&direct, "SigIgn"),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(
+        field(&out, "SigBlk"),
+        field(&direct, "SigBlk"),
+        "{}",
+        show(&out)
+    );
     let sig_ign = u64::from_str_radix(&field(&out, "SigIgn"), 16).unwrap();
-    assert_eq!(sig_ign & (1 << (libc::SIGPIPE - 1)), 0, "SIGPIPE ignored: {}", show(&out));
+    assert_eq!(
+        sig_ign & (1 << (libc::SIGPIPE - 1)),
+        0,
+        "SIGPIPE ignored: {}",
+        show(&out)
+    );
 }
 
 #[test]
@@ -283,7 +482,11 @@ fn environment_variables_and_flags_precedence() {
     let p = probe_s();
     let out = run_with_fixture(&[], &["--exec", &p, "status"], &[("LOCKDROP_USER", "app")]);
     assert_eq!(field(&out, "Uid"), "1000 1000 1000 1000");
-    let out = run_with_fixture(&[], &["--exec", "--user", "svc", &p, "status"], &[("LOCKDROP_USER", "app")]);
+    let out = run_with_fixture(
+        &[],
+        &["--exec", "--user", "svc", &p, "status"],
+        &[("LOCKDROP_USER", "app")],
+    );
     assert_eq!(field(&out, "Uid"), "1001 1001 1001 1001");
 }
 
@@ -298,18 +501,28 @@ fn path_lookup_and_non_utf8_arguments() {
         .unwrap();
     assert_eq!(code(&out), 0, "{}", show(&out));
     let bad = std::ffi::OsStr::from_bytes(b"a\xffb");
-    let out = std::process::Command::new(lockdrop()).args(["--exec", "printf", "%s"]).arg(bad).output().unwrap();
+    let out = std::process::Command::new(lockdrop())
+        .args(["--exec", "printf", "%s"])
+        .arg(bad)
+        .output()
+        .unwrap();
     assert_eq!(out.stdout, b"a\xffb");
 }
 
 #[test]
 fn help_and_version() {
-    let out = std::process::Command::new(lockdrop()).arg("--help").output().unwrap();
+    let out = std::process::Command::new(lockdrop())
+        .arg("--help")
+        .output()
+        .unwrap();
     assert_eq!(code(&out), 0);
     let h = text(&out.stdout);
     for s in ["--user", "--memlock", "LOCKDROP_USER", "125", "126", "127"] {
         assert!(h.contains(s), "{}", s);
     }
-    let out = std::process::Command::new(lockdrop()).arg("-V").output().unwrap();
+    let out = std::process::Command::new(lockdrop())
+        .arg("-V")
+        .output()
+        .unwrap();
     assert!(text(&out.stdout).starts_with("lockdrop "));
 }

@@ -115,12 +115,25 @@ fn last_cap() -> u8 {
 
 /// effective, permitted, inheritable: one capget(2).
 pub fn capget() -> (CapSet, CapSet, CapSet) {
-    let mut hdr = CapHeader { version: CAP_V3, pid: 0 };
+    let mut hdr = CapHeader {
+        version: CAP_V3,
+        pid: 0,
+    };
     let mut data = [CapData::default(); 2];
     // SAFETY: header and a 2-element data array are what capget v3 expects.
-    unsafe { libc::syscall(libc::SYS_capget, &mut hdr as *mut CapHeader, data.as_mut_ptr()) };
+    unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            &mut hdr as *mut CapHeader,
+            data.as_mut_ptr(),
+        )
+    };
     let join = |f: fn(&CapData) -> u32| CapSet(f(&data[0]) as u64 | ((f(&data[1]) as u64) << 32));
-    (join(|d| d.effective), join(|d| d.permitted), join(|d| d.inheritable))
+    (
+        join(|d| d.effective),
+        join(|d| d.permitted),
+        join(|d| d.inheritable),
+    )
 }
 
 pub fn in_bounding(c: Cap) -> bool {
@@ -136,7 +149,13 @@ pub fn ambient_within(candidates: CapSet) -> CapSet {
     for c in candidates.iter() {
         // SAFETY: integer-only prctl.
         let set = unsafe {
-            libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_IS_SET as libc::c_ulong, c.0 as libc::c_ulong, 0, 0)
+            libc::prctl(
+                libc::PR_CAP_AMBIENT,
+                libc::PR_CAP_AMBIENT_IS_SET as libc::c_ulong,
+                c.0 as libc::c_ulong,
+                0,
+                0,
+            )
         };
         if set == 1 {
             amb = amb.with(c);
@@ -349,7 +368,13 @@ pub fn execve(
     // SAFETY: argv and envp are NULL-terminated arrays of pointers into
     // CStrings (or the C runtime's environ) that stay alive across the call.
     // None: the environment lockdrop was started with, unchanged.
-    unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.map_or(environ, |e| e.as_ptr())) };
+    unsafe {
+        libc::execve(
+            path.as_ptr(),
+            argv.as_ptr(),
+            envp.map_or(environ, |e| e.as_ptr()),
+        )
+    };
     errno()
 }
 

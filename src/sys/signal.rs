@@ -255,7 +255,12 @@ pub fn tcsetpgrp(fd: i32, pgrp: i32) -> SysResult<()> {
 /// sends SIGHUP and SIGCONT to the foreground group: the caller blocks them.
 pub fn tiocnotty() -> SysResult<()> {
     // SAFETY: a NUL-terminated path; the fd is closed below.
-    let fd = check(unsafe { libc::open(c"/dev/tty".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC | libc::O_NOCTTY) })?;
+    let fd = check(unsafe {
+        libc::open(
+            c"/dev/tty".as_ptr(),
+            libc::O_RDWR | libc::O_CLOEXEC | libc::O_NOCTTY,
+        )
+    })?;
     // SAFETY: TIOCNOTTY takes no argument.
     let r = check(unsafe { libc::ioctl(fd, libc::TIOCNOTTY) });
     // SAFETY: closing the descriptor opened above.

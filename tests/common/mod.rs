@@ -24,7 +24,11 @@ pub fn lockdrop() -> PathBuf {
 /// The static probe (examples/probe.rs), built next to the binary.
 pub fn probe() -> PathBuf {
     let p = lockdrop().parent().unwrap().join("examples/probe");
-    assert!(p.exists(), "{} is missing: run the tests through scripts/test.sh (it builds the examples)", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run the tests through scripts/test.sh (it builds the examples)",
+        p.display()
+    );
     p
 }
 
@@ -32,20 +36,39 @@ pub fn probe() -> PathBuf {
 pub fn scratch(tag: &str) -> PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
-    let d = std::env::temp_dir().join(format!("lockdrop-it-{}-{}-{}", tag, std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let d = std::env::temp_dir().join(format!(
+        "lockdrop-it-{}-{}-{}",
+        tag,
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
 }
 
 pub fn require_tool(name: &str) {
-    let ok = Command::new("sh").arg("-c").arg(format!("command -v {}", name)).stdout(Stdio::null()).status().map(|s| s.success()).unwrap_or(false);
-    assert!(ok, "{} is required for this test (root, util-linux, libcap2-bin): see .ci/run", name);
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {}", name))
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "{} is required for this test (root, util-linux, libcap2-bin): see .ci/run",
+        name
+    );
 }
 
 pub fn require_root() {
     // SAFETY: geteuid has no preconditions.
-    assert_eq!(unsafe { libc::geteuid() }, 0, "these tests need root (CI runs them as root)");
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "these tests need root (CI runs them as root)"
+    );
 }
 
 /// `prefix... lockdrop args...` inside a private mount namespace where
@@ -59,7 +82,16 @@ pub fn run_with_fixture(prefix: &[&str], args: &[&str], env: &[(&str, &str)]) ->
     std::fs::write(dir.join("group"), GROUP).unwrap();
     let script = "mount --bind \"$1\" /etc/passwd && mount --bind \"$2\" /etc/group && shift 2 && exec \"$@\"";
     let mut c = Command::new("unshare");
-    c.args(["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh"]);
+    c.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-c",
+        script,
+        "sh",
+    ]);
     c.arg(dir.join("passwd")).arg(dir.join("group"));
     c.args(prefix).arg(lockdrop()).args(args);
     for (k, v) in env {
@@ -79,7 +111,14 @@ pub fn field(out: &Output, key: &str) -> String {
     let s = text(&out.stdout);
     s.lines()
         .find_map(|l| l.strip_prefix(&format!("{}=", key)).map(String::from))
-        .unwrap_or_else(|| panic!("no {} in probe output:\n{}\nstderr:\n{}", key, s, text(&out.stderr)))
+        .unwrap_or_else(|| {
+            panic!(
+                "no {} in probe output:\n{}\nstderr:\n{}",
+                key,
+                s,
+                text(&out.stderr)
+            )
+        })
 }
 
 pub fn code(out: &Output) -> i32 {
@@ -87,5 +126,10 @@ pub fn code(out: &Output) -> i32 {
 }
 
 pub fn show(out: &Output) -> String {
-    format!("status {:?}\nstdout:\n{}\nstderr:\n{}", out.status, text(&out.stdout), text(&out.stderr))
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    )
 }

@@ -103,7 +103,7 @@ impl Dockerfile {
         // The build stage builds what the final stage copies.
         let build = text
             .lines()
-            .find(|l| l.starts_with("RUN cargo build"))
+            .find(|l| l.starts_with("RUN ") && l.contains(" cargo build "))
             .expect("Dockerfile.example builds lockdrop with cargo");
         let words: Vec<&str> = build.split_whitespace().collect();
         let target = words
