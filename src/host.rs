@@ -129,7 +129,11 @@ impl Host {
     pub fn read(&self, path: &str) -> FileText {
         let p = self.path(path);
         std::fs::read(&p)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            // No copy for the (usual) valid UTF-8; a lossy copy otherwise.
+            .map(|b| {
+                String::from_utf8(b)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            })
             .map_err(|e| e.to_string().to_lowercase())
     }
 

@@ -249,6 +249,29 @@ pub fn tcsetpgrp(fd: i32, pgrp: i32) -> SysResult<()> {
     check(unsafe { libc::tcsetpgrp(fd, pgrp) }).map(drop)
 }
 
+/// Whether the process has a controlling terminal, by opening /dev/tty:
+/// Some(false) on ENXIO, None when it cannot tell (no /dev/tty node).
+pub fn has_ctty() -> Option<bool> {
+    // SAFETY: a NUL-terminated path; O_NOCTTY acquires nothing, and the fd
+    // is closed right away.
+    let fd = unsafe {
+        libc::open(
+            c"/dev/tty".as_ptr(),
+            libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC | libc::O_NONBLOCK,
+        )
+    };
+    if fd >= 0 {
+        // SAFETY: closing the descriptor opened above.
+        unsafe { libc::close(fd) };
+        return Some(true);
+    }
+    if errno() == libc::ENXIO {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// Gives up the controlling terminal: open /dev/tty, TIOCNOTTY
 /// (tty_ioctl(4)). The descriptors 0-2 stay open for I/O; the process simply
 /// has no controlling terminal any more. As a session leader the kernel also
