@@ -1307,6 +1307,27 @@ fn signal_storm_while_supervising() {
             i
         );
     }
+    // Pending signals are delivered lowest number first, not in the order
+    // sent (signal(7)), both to lockdrop and to the probe: a TERM sent now
+    // could overtake queued real-time signals. So wait (bounded) until every
+    // kind of the storm has arrived, then send the final TERM.
+    let mut lines: Vec<String> = Vec::new();
+    let want: std::collections::BTreeSet<i32> = mix.iter().copied().collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let seen: std::collections::BTreeSet<i32> = lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("sig ")?.parse().ok())
+            .collect();
+        if want.is_subset(&seen) {
+            break;
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => lines.push(l),
+            Err(_) => break, // the assertions below say which kind is missing
+        }
+    }
     // SAFETY: as above.
     unsafe { libc::kill(pid, libc::SIGTERM) };
     let out = wait_deadline(
@@ -1315,7 +1336,7 @@ fn signal_storm_while_supervising() {
         "lockdrop after a signal storm",
     );
     let _ = reader.join();
-    let lines: Vec<String> = rx.try_iter().collect();
+    lines.extend(rx.try_iter());
     assert_eq!(
         out.status.code(),
         Some(0),
