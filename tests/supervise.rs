@@ -720,8 +720,13 @@ fn descriptors_pass_through_and_the_supervisor_keeps_none() {
     let mut buf = Vec::new();
     assert_eq!(f.read_to_end(&mut buf).unwrap(), 0);
 
-    // The supervisor itself: stdio only, no capabilities, cwd /.
+    // The supervisor itself: stdio only, no capabilities, cwd /. It drops
+    // them right after the fork, racing the child's "ready"; a signal it
+    // forwards proves it reached its loop, so every drop is done.
     let ld = r.lockdrop_pid();
+    // SAFETY: kill takes integers; ld is our live lockdrop.
+    unsafe { libc::kill(ld, libc::SIGUSR1) };
+    r.expect("sig 10");
     assert_eq!(fds_of(ld), [0, 1, 2]);
     for k in ["CapInh:", "CapPrm:", "CapEff:", "CapAmb:"] {
         assert_eq!(status_field(ld, k), "0000000000000000", "{}", k);
@@ -750,6 +755,9 @@ fn supervisor_runs_as_the_target_user_and_is_not_dumpable() {
         true,
     );
     r.expect("ready");
+    // Forwarded only from the main loop, after every post-fork drop.
+    r.kill(libc::SIGUSR1);
+    r.expect("sig 10");
     let ld = r.lockdrop_pid();
     assert_eq!(status_field(ld, "Uid:"), "65534\t65534\t65534\t65534");
     assert_eq!(status_field(ld, "CapPrm:"), "0000000000000000");
