@@ -49,10 +49,8 @@ pub const NAMES: &[&str] = &[
     "checkpoint_restore",
 ];
 
-pub const CHOWN: Cap = Cap(0);
 pub const SETGID: Cap = Cap(6);
 pub const SETUID: Cap = Cap(7);
-pub const SETPCAP: Cap = Cap(8);
 pub const IPC_LOCK: Cap = Cap(14);
 pub const SYS_RESOURCE: Cap = Cap(24);
 

@@ -144,29 +144,24 @@ fn verify(plan: &Plan, _host: &Host) -> Result<()> {
     }
     if plan.exact_caps() || !plan.ambient.is_empty() {
         let (effective, permitted, inheritable) = sys::capget();
-        let c = sys::CapState {
-            effective,
-            permitted,
-            inheritable,
-            bounding: CapSet::EMPTY, // not compared
-            ambient: sys::ambient_within(CapSet(permitted.0 & inheritable.0)),
-        };
-        if !(c.ambient.0 & plan.ambient.0 == plan.ambient.0) {
+        // Ambient stays within permitted ∩ inheritable: ask only those bits.
+        let ambient = sys::ambient_within(CapSet(permitted.0 & inheritable.0));
+        if ambient.0 & plan.ambient.0 != plan.ambient.0 {
             return bad(format!(
                 "ambient capabilities are {}, expected {}",
-                c.ambient.names(),
+                ambient.names(),
                 plan.ambient.names()
             ));
         }
         if plan.exact_caps() {
             let k = plan.ambient;
-            if c.effective != k || c.permitted != k || c.inheritable != k || c.ambient != k {
+            if effective != k || permitted != k || inheritable != k || ambient != k {
                 return bad(format!(
                     "capabilities after the switch are eff {} prm {} inh {} amb {}, expected {}",
-                    c.effective.names(),
-                    c.permitted.names(),
-                    c.inheritable.names(),
-                    c.ambient.names(),
+                    effective.names(),
+                    permitted.names(),
+                    inheritable.names(),
+                    ambient.names(),
                     k.names()
                 ));
             }

@@ -185,12 +185,7 @@ fn numeric_ids_without_passwd_entry() {
     assert_eq!(field(&out, "Groups"), "4343");
     assert_eq!(field(&out, "env.HOME"), "/");
     let out = run_with_fixture(&[], &["--user", "4242", &p, "status"], &[]);
-    assert_eq!(code(&out), 125, "{}", show(&out));
-    assert!(
-        text(&out.stderr).contains("--user 4242:GID"),
-        "{}",
-        show(&out)
-    );
+    assert_fails(&out, 125, "--user 4242:GID");
 }
 
 #[test]
@@ -282,12 +277,7 @@ fn missing_setuid_capability_is_reported_before_anything_changes() {
         &["--user", "app", "/bin/true"],
         &[],
     );
-    assert_eq!(code(&out), 125, "{}", show(&out));
-    assert!(
-        text(&out.stderr).contains("CAP_SETUID is missing"),
-        "{}",
-        show(&out)
-    );
+    assert_fails(&out, 125, "CAP_SETUID is missing");
 }
 
 #[test]
@@ -353,33 +343,17 @@ fn bad_input_exits_125_with_one_line() {
 
 #[test]
 fn missing_passwd_is_fatal_only_for_names() {
-    require_root();
     // A tmpfs over /etc: no passwd, no group.
     let p = probe_s();
     let run = |args: &[&str]| {
-        std::process::Command::new("unshare")
-            .args([
-                "--mount",
-                "--propagation",
-                "private",
-                "--",
-                "sh",
-                "-c",
-                "mount -t tmpfs none /etc && exec \"$@\"",
-                "sh",
-            ])
+        in_private_mount_ns("mount -t tmpfs none /etc && exec \"$@\"")
             .arg(lockdrop())
             .args(args)
             .output()
             .unwrap()
     };
     let out = run(&["--user", "app", &p, "status"]);
-    assert_eq!(code(&out), 125, "{}", show(&out));
-    assert!(
-        text(&out.stderr).contains("cannot read /etc/passwd"),
-        "{}",
-        show(&out)
-    );
+    assert_fails(&out, 125, "cannot read /etc/passwd");
     let out = run(&["--user", "1000:1000", &p, "status"]);
     assert_eq!(code(&out), 0, "{}", show(&out));
     assert_eq!(field(&out, "Uid"), "1000 1000 1000 1000");
@@ -407,12 +381,7 @@ fn non_root_start() {
     assert_eq!(field(&out, "Uid"), "1000 1000 1000 1000");
     // Another user: says lockdrop must start as root.
     let out = run_with_fixture(&as_app, &["--user", "svc", &p, "status"], &[]);
-    assert_eq!(code(&out), 125, "{}", show(&out));
-    assert!(
-        text(&out.stderr).contains("needs lockdrop to start as root"),
-        "{}",
-        show(&out)
-    );
+    assert_fails(&out, 125, "needs lockdrop to start as root");
 }
 
 #[test]
@@ -421,12 +390,7 @@ fn exit_codes_in_exec_mode() {
     let noexec = dir.join("script");
     std::fs::write(&noexec, "#!/bin/sh\nexit 0\n").unwrap();
     let out = run_with_fixture(&[], &["--exec", "definitely-not-a-command-xyz"], &[]);
-    assert_eq!(code(&out), 127, "{}", show(&out));
-    assert!(
-        text(&out.stderr).contains("command not found: definitely-not-a-command-xyz"),
-        "{}",
-        show(&out)
-    );
+    assert_fails(&out, 127, "command not found: definitely-not-a-command-xyz");
     let out = run_with_fixture(&[], &["--exec", noexec.to_str().unwrap()], &[]);
     assert_eq!(code(&out), 126, "{}", show(&out));
     let out = run_with_fixture(&[], &["--exec", "sh", "-c", "exit 42"], &[]);
@@ -439,8 +403,7 @@ fn workdir_is_entered_as_the_target_user() {
     let out = run_with_fixture(&[], &["--user", "app", "-w", "/tmp", &p, "status"], &[]);
     assert_eq!(field(&out, "cwd"), "/tmp");
     let out = run_with_fixture(&[], &["--user", "app", "-w", "/root", &p, "status"], &[]);
-    assert_eq!(code(&out), 125, "{}", show(&out));
-    assert!(text(&out.stderr).contains("chdir failed"), "{}", show(&out));
+    assert_fails(&out, 125, "chdir failed");
 }
 
 #[test]

@@ -378,13 +378,6 @@ pub fn execve(
     errno()
 }
 
-/// access(path, X_OK) as the *current* ids (after the switch, so it answers
-/// for the target user).
-pub fn executable(path: &std::ffi::CStr) -> bool {
-    // SAFETY: NUL-terminated path.
-    unsafe { libc::access(path.as_ptr(), libc::X_OK) == 0 }
-}
-
 /// Whether this binary runs set-uid/set-gid or with file capabilities:
 /// AT_SECURE is what the kernel sets for exactly those cases.
 pub fn is_secure_exec() -> bool {

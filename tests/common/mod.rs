@@ -75,23 +75,12 @@ pub fn require_root() {
 /// /etc/passwd and /etc/group are the fixtures above. `prefix` shapes the
 /// starting conditions (setpriv, prlimit, ...).
 pub fn run_with_fixture(prefix: &[&str], args: &[&str], env: &[(&str, &str)]) -> Output {
-    require_root();
-    require_tool("unshare");
     let dir = scratch("etc");
     std::fs::write(dir.join("passwd"), PASSWD).unwrap();
     std::fs::write(dir.join("group"), GROUP).unwrap();
-    let script = "mount --bind \"$1\" /etc/passwd && mount --bind \"$2\" /etc/group && shift 2 && exec \"$@\"";
-    let mut c = Command::new("unshare");
-    c.args([
-        "--mount",
-        "--propagation",
-        "private",
-        "--",
-        "sh",
-        "-c",
-        script,
-        "sh",
-    ]);
+    let mut c = in_private_mount_ns(
+        "mount --bind \"$1\" /etc/passwd && mount --bind \"$2\" /etc/group && shift 2 && exec \"$@\"",
+    );
     c.arg(dir.join("passwd")).arg(dir.join("group"));
     c.args(prefix).arg(lockdrop()).args(args);
     for (k, v) in env {
@@ -123,6 +112,31 @@ pub fn field(out: &Output, key: &str) -> String {
 
 pub fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
+}
+
+/// The run ended with `code` and its stderr names `needle`.
+pub fn assert_fails(out: &Output, code_want: i32, needle: &str) {
+    assert_eq!(code(out), code_want, "{}", show(out));
+    assert!(text(&out.stderr).contains(needle), "{}", show(out));
+}
+
+/// `unshare --mount` running `script` (sh -c) in a private mount namespace;
+/// the caller adds the script's arguments.
+pub fn in_private_mount_ns(script: &str) -> Command {
+    require_root();
+    require_tool("unshare");
+    let mut c = Command::new("unshare");
+    c.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-c",
+        script,
+        "sh",
+    ]);
+    c
 }
 
 pub fn show(out: &Output) -> String {
