@@ -1120,7 +1120,8 @@ fn invariant_no_tiocsti_into_root_terminal() {
         .write(true)
         .open(&slave_path)
         .expect("open pty slave");
-    let me = std::env::current_exe().expect("test binary");
+    // A copy the unprivileged command can execute whatever the checkout's mode.
+    let me = util::reachable_copy_of(&std::env::current_exe().expect("test binary"), "hardening");
     let sh = require_tool("sh");
     // One reader for the whole test: the pty stays open (this test holds the
     // slave), so each run reads up to its report line.
