@@ -6,30 +6,19 @@
 //! The data flows one way: parse → resolve → check → apply → run. The modules
 //! are listed in that order; `run` below is the table of contents.
 
-// parse
-pub mod cli;
-#[cfg_attr(not(feature = "yaml"), allow(dead_code))]
-pub mod config;
-pub mod profiles;
-// resolve (pure, over a read-only host view)
-pub mod caps;
-pub mod host;
-pub mod plan;
-pub mod rlimits;
-pub mod signals;
-pub mod sysctl;
-pub mod users;
-// check
+// The stages, in the order the data flows through them. A stage uses only
+// earlier stages, `model`, `host`, `sys`, `error` and `msg` (tests/layout.rs
+// fails when an import breaks this).
+pub mod apply;
 pub mod check;
-pub mod doctor;
-// apply
-pub mod privileges;
-// run
-pub mod exec;
-pub mod supervise;
+pub mod host;
+pub mod model;
+pub mod parse;
+pub mod report;
+pub mod resolve;
+pub mod run;
 // support
 pub mod error;
-pub mod json;
 pub mod msg;
 pub mod sys;
 
@@ -39,16 +28,16 @@ use std::ffi::OsString;
 /// The whole program: returns the exit code to use, or the error to print.
 pub fn run(args: Vec<OsString>) -> Result<i32> {
     // A set-uid or set-capable lockdrop would hand any caller root's powers.
-    privileges::refuse_setid()?;
+    apply::privileges::refuse_setid()?;
     // Hold every signal from here on: none that arrives during start-up is
     // lost (a namespace's PID 1 drops unhandled ones) or kills us half-way.
     // Exec mode restores the caller's mask just before execve.
-    let startup = supervise::Startup::block();
+    let startup = run::startup::Startup::block();
 
     // parse: defaults < profile < file < environment < flags
-    let flags = cli::parse_args(args)?;
+    let flags = parse::flags::parse_args(args)?;
     if flags.help {
-        msg::stdout(&cli::help_text());
+        msg::stdout(&parse::flags::help_text());
         return Ok(0);
     }
     if flags.version {
@@ -64,51 +53,51 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
                 .map(|i| (&e[..i], &e[i + 1..]))
         })
         .collect();
-    let env = cli::parse_env(&|k| {
+    let env = parse::flags::parse_env(&|k| {
         ours.iter()
             .find(|(n, _)| *n == k.as_bytes())
             .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
     })?;
     // The host view is lazy; a profile's limits are minimums against it.
     let host = host::Host::live();
-    let opts = config::layered(env, flags, &host)?;
+    let opts = parse::config::layered(env, flags, &host)?;
     msg::set_level(opts.verbose.unwrap_or(0), opts.quiet.unwrap_or(false));
     if opts.profile.as_deref() == Some("list") {
-        msg::stdout(&profiles::list_text());
+        msg::stdout(&parse::profiles::list_text());
         return Ok(0);
     }
 
     if opts.doctor {
-        return doctor::run(&host, opts.json);
+        return report::doctor::run(&host, opts.json);
     }
 
     // resolve → check
-    let plan = plan::resolve(&opts, &host)?;
+    let plan = resolve::resolve(&opts, &host)?;
     let findings = check::check(&plan, &host);
     if opts.check {
-        return Ok(check::report(&plan, &host, &findings, opts.json));
+        return Ok(report::check::report(&plan, &host, &findings, opts.json));
     }
     check::enforce(&findings)?;
 
     // apply → run (kernel tunables first, under --sysctl-policy modify, while still root)
-    sysctl::modify(&plan, &host)?;
+    apply::sysctl::modify(&plan, &host)?;
     match plan.mode {
-        cli::Mode::Exec => {
-            privileges::apply(&plan, &host)?;
+        parse::Mode::Exec => {
+            apply::privileges::apply(&plan, &host)?;
             // Without a switch the command is who started lockdrop: no new
             // power over the terminal, and no /proc read on the fast path.
             if plan.switch {
-                supervise::detach_foreign_terminal()?;
+                run::terminal::detach_foreign_terminal()?;
             }
             startup.restore();
-            Err(exec::exec(&plan.command))
+            Err(run::exec::exec(&plan.command))
         }
-        cli::Mode::Supervise => {
+        parse::Mode::Supervise => {
             // Signals are blocked before anything changes so none that arrive
             // during start-up is lost: they are forwarded once the child exists.
-            let saved = supervise::prepare(&plan, startup)?;
-            privileges::apply(&plan, &host)?;
-            supervise::run(&plan, saved)
+            let saved = run::supervise::prepare(&plan, startup)?;
+            apply::privileges::apply(&plan, &host)?;
+            run::supervise::run(&plan, saved)
         }
     }
 }

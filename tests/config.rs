@@ -3,10 +3,10 @@
 //! end to end through the built binary's `--check --json`; bad files give
 //! exit 125 and one line naming the file, the key or line, and the fix.
 #![cfg(feature = "yaml")]
-use lockdrop::caps::CapSet;
-use lockdrop::cli::{self, Mode, Options};
 use lockdrop::host::Host;
-use lockdrop::rlimits::{self, Limit, INFINITY};
+use lockdrop::model::caps::CapSet;
+use lockdrop::model::rlimits::{self, Limit, INFINITY};
+use lockdrop::parse::flags::{self as cli, Mode, Options};
 use lockdrop::sys::CapState;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -48,8 +48,8 @@ fn example_parses_and_resolves() {
             },
         )],
     );
-    let o =
-        lockdrop::config::layered(Options::default(), flags, &host).expect("the example parses");
+    let o = lockdrop::parse::config::layered(Options::default(), flags, &host)
+        .expect("the example parses");
     assert_eq!(o.profile.as_deref(), Some("elasticsearch"));
     assert_eq!(o.mode, Some(Mode::Supervise));
     assert_eq!(o.command.len(), 2);
@@ -62,7 +62,7 @@ fn example_parses_and_resolves() {
             o.rlimits
         );
     }
-    let plan = lockdrop::plan::resolve(&o, &host).expect("the example resolves");
+    let plan = lockdrop::resolve::resolve(&o, &host).expect("the example resolves");
     let t = plan.target.as_ref().unwrap();
     assert_eq!((t.uid, t.gid, t.groups.clone()), (1000, 0, vec![0]));
     assert_eq!(plan.profile.map(|p| p.name), Some("elasticsearch"));

@@ -2,12 +2,12 @@
 //! v1 and v2 layouts, a user namespace, a root with nothing in it), and the
 //! built binary on this machine, as root and as nobody. JSON output is parsed
 //! with python3's json module, which is strict about escaping.
-use lockdrop::caps::CapSet;
 use lockdrop::check::{self, Level};
-use lockdrop::cli::Options;
-use lockdrop::doctor;
 use lockdrop::host::Host;
-use lockdrop::rlimits::{self, Limit, INFINITY};
+use lockdrop::model::caps::CapSet;
+use lockdrop::model::rlimits::{self, Limit, INFINITY};
+use lockdrop::parse::flags::Options;
+use lockdrop::report::doctor;
 use lockdrop::sys::CapState;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -237,7 +237,7 @@ fn plan_for(
     sysctl: &str,
     policy: &str,
     profile: Option<&str>,
-) -> (Host, lockdrop::plan::Plan) {
+) -> (Host, lockdrop::resolve::Plan) {
     let h = host(root, ALL_BUT_RESOURCE, INFINITY);
     let o = Options {
         user: Some("elasticsearch".into()),
@@ -247,7 +247,7 @@ fn plan_for(
         command: vec!["/bin/true".into()],
         ..Options::default()
     };
-    let p = lockdrop::plan::resolve(&o, &h).expect("resolves");
+    let p = lockdrop::resolve::resolve(&o, &h).expect("resolves");
     (h, p)
 }
 
@@ -351,7 +351,7 @@ fn sysctl_policy_modify_writes_and_reports() {
         "{}",
         m.what
     );
-    lockdrop::sysctl::modify(&p, &h).expect("writes the fixture");
+    lockdrop::apply::sysctl::modify(&p, &h).expect("writes the fixture");
     let now = std::fs::read_to_string(root.join("proc/sys/vm/max_map_count")).unwrap();
     assert_eq!(now.trim(), "262144");
     // Once met, nothing is written again.
@@ -389,7 +389,7 @@ fn refuses_root_like_the_service() {
         command: vec!["/bin/true".into()],
         ..Options::default()
     };
-    let p = lockdrop::plan::resolve(&o, &h).unwrap();
+    let p = lockdrop::resolve::resolve(&o, &h).unwrap();
     let f = check::check(&p, &h);
     assert!(
         f.iter()
@@ -403,7 +403,7 @@ fn refuses_root_like_the_service() {
         user: Some("root".into()),
         ..o
     };
-    let p = lockdrop::plan::resolve(&o, &h).unwrap();
+    let p = lockdrop::resolve::resolve(&o, &h).unwrap();
     let f = check::check(&p, &h);
     assert!(
         f.iter().any(|f| f.level == Level::Warn

@@ -1429,7 +1429,7 @@ fn child_exit_races_signal() {
 
 #[test]
 fn fuzz_regressions() {
-    use lockdrop::{signals, sysctl};
+    use lockdrop::model::{signals, sysctl};
     let mut failures = Vec::new();
     // fuzz/signals: a negative offset named another signal ("RTMAX--43" was
     // signal 107, "RTMIN+-20" SIGALRM's 14) and a huge one overflowed.
@@ -1482,7 +1482,7 @@ fn fuzz_regressions_doctor() {
         "SwapTotal: 18446744073709551615 kB\nSwapFree: 0 kB\n",
     );
     let host = Host::fixture(&s.0, 0, CapState::default(), vec![]);
-    let text = lockdrop::doctor::to_text(&lockdrop::doctor::report(&host));
+    let text = lockdrop::report::doctor::to_text(&lockdrop::report::doctor::report(&host));
     assert!(
         text.contains("(50%)"),
         "fs.file-nr at 2^60 of 2^61 is 50%:\n{}",

@@ -3,7 +3,7 @@
 //! printed names parse back to the set; a /proc hex mask round-trips.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lockdrop::caps::{parse, parse_mask, CapSet, NAMES};
+use lockdrop::model::caps::{parse, parse_mask, CapSet, NAMES};
 
 fuzz_target!(|data: &[u8]| {
     // The "did you mean" suggestion is a Levenshtein distance against every

@@ -4,7 +4,7 @@
 //! layer (KEY=VALUE lines after a 0xff byte) never panics either.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lockdrop::cli::{parse_args, parse_env};
+use lockdrop::parse::flags::{parse_args, parse_env};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 

@@ -3,7 +3,8 @@
 //! as it reads them, so a bad one is reported with its line, not later).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lockdrop::{caps, config, rlimits, signals, sysctl, users};
+use lockdrop::model::{caps, rlimits, signals, sysctl, users};
+use lockdrop::parse::config;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

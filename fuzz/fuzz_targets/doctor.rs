@@ -7,10 +7,10 @@
 //! characters (everything is escaped).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lockdrop::caps::CapSet;
-use lockdrop::doctor;
+use lockdrop::model::caps::CapSet;
+use lockdrop::report::doctor;
 use lockdrop::host::Host;
-use lockdrop::rlimits::{self, Limit};
+use lockdrop::model::rlimits::{self, Limit};
 use lockdrop::sys::CapState;
 use std::path::PathBuf;
 

@@ -3,7 +3,7 @@
 //! printed millisecond value parses back to within a millisecond.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lockdrop::signals::parse_duration;
+use lockdrop::model::signals::parse_duration;
 use std::time::Duration;
 
 fuzz_target!(|data: &[u8]| {

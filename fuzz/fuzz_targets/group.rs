@@ -2,7 +2,7 @@
 //! member names are trimmed and never empty.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lockdrop::users::{parse_group, MAX_ID};
+use lockdrop::model::users::{parse_group, MAX_ID};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -3,7 +3,7 @@
 //! range) and an entry written back as a line parses to itself.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lockdrop::users::{parse_passwd, MAX_ID};
+use lockdrop::model::users::{parse_passwd, MAX_ID};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

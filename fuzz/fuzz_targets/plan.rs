@@ -7,12 +7,13 @@
 //! has soft <= hard.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lockdrop::caps::{self, CapSet};
-use lockdrop::cli::{parse_args, Options};
+use lockdrop::model::caps::{self, CapSet};
+use lockdrop::parse::flags::{parse_args, Options};
 use lockdrop::host::Host;
-use lockdrop::rlimits::{self, Limit, INFINITY};
+use lockdrop::model::rlimits::{self, Limit, INFINITY};
 use lockdrop::sys::CapState;
-use lockdrop::{check, config, plan};
+use lockdrop::parse::config;
+use lockdrop::{check, resolve as plan};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;

@@ -7,7 +7,7 @@
 //! duplicates; the primary gid is among the groups unless --groups replaced them.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lockdrop::users::{parse_passwd, parse_spec, resolve, Who, MAX_ID};
+use lockdrop::model::users::{parse_passwd, parse_spec, resolve, Who, MAX_ID};
 
 fuzz_target!(|data: &[u8]| {
     let mut parts = data.splitn(4, |b| *b == 0xff).map(String::from_utf8_lossy);

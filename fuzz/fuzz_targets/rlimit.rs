@@ -3,7 +3,7 @@
 //! the same value.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lockdrop::rlimits::{fmt_value, parse_name, parse_spec, parse_value, Limit, INFINITY};
+use lockdrop::model::rlimits::{fmt_value, parse_name, parse_spec, parse_value, Limit, INFINITY};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else {

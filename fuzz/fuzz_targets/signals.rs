@@ -3,7 +3,7 @@
 //! rewrite never touches an uncatchable signal or SIGCHLD.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lockdrop::signals::{name, parse_rewrite, parse_signal};
+use lockdrop::model::signals::{name, parse_rewrite, parse_signal};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else {

@@ -3,7 +3,7 @@
 //! requirement parses back to itself.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lockdrop::sysctl::{parse, parse_policy};
+use lockdrop::model::sysctl::{parse, parse_policy};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else {

@@ -3,7 +3,7 @@
 //! parsing it again gives the same spec.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lockdrop::users::{parse_spec, Who, MAX_ID};
+use lockdrop::model::users::{parse_spec, Who, MAX_ID};
 
 fn show(w: &Who) -> String {
     match w {

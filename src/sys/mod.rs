@@ -3,8 +3,8 @@
 //! sequence), return `Result<_, i32>` with the errno, and hold no policy.
 //! nix gives typed wrappers where it has them; capget/capset, the ambient and
 //! bounding prctls and securebits are not in nix and go through libc.
-use crate::caps::{Cap, CapSet};
-use crate::rlimits::{Limit, Resource};
+use crate::model::caps::{Cap, CapSet};
+use crate::model::rlimits::{Limit, Resource};
 
 pub mod signal;
 
@@ -74,15 +74,8 @@ pub fn getenv(key: &str) -> Option<&'static [u8]> {
     environ_entries().find_map(|e| e.strip_prefix(key.as_bytes())?.strip_prefix(b"="))
 }
 
-/// The five capability sets of this process.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CapState {
-    pub effective: CapSet,
-    pub permitted: CapSet,
-    pub inheritable: CapSet,
-    pub bounding: CapSet,
-    pub ambient: CapSet,
-}
+// The five sets as a value live in the vocabulary; this layer reads them.
+pub use crate::model::caps::CapState;
 
 #[repr(C)]
 struct CapHeader {

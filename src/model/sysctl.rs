@@ -1,11 +1,9 @@
 //! Kernel tunable requirements (`vm.max_map_count>=262144`) and the policy
 //! for a failed one (error / warn / modify), after kubelet's desired-state
-//! table. Parsing is pure; reading goes through the host view; `modify` is
-//! the only writer of /proc/sys in lockdrop. Turning a failed requirement
-//! into a finding with its fixes is `check`'s job.
+//! table. Pure parsing; reading /proc/sys is the host view's job
+//! (`host::sysctl`), writing it `apply::sysctl`'s, and turning a failed
+//! requirement into a finding with its fixes `check`'s.
 use crate::error::{Error, Result};
-use crate::host::Host;
-use crate::plan::Plan;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -108,18 +106,6 @@ pub fn path(key: &str) -> String {
     format!("/proc/sys/{}", key.replace('.', "/"))
 }
 
-/// The current value (first field, as sysctl(8) prints it), or why not.
-pub fn read(host: &Host, key: &str) -> std::result::Result<i64, String> {
-    let p = path(key);
-    let text = host
-        .read(&p)
-        .map_err(|e| format!("cannot read {}: {}", p, e))?;
-    let first = text.split_whitespace().next().unwrap_or("");
-    first
-        .parse()
-        .map_err(|_| format!("{} holds {:?}, not a number", p, text.trim()))
-}
-
 /// Sysctls that belong to a namespace a container has of its own (IPC, UTS,
 /// network): Docker's `--sysctl` and Kubernetes' `securityContext.sysctls`
 /// accept only these. Everything else (vm.*, fs.* but mqueue, most kernel.*)
@@ -130,73 +116,6 @@ pub fn namespaced(key: &str) -> bool {
         || key.starts_with("kernel.shm")
         || key.starts_with("kernel.msg")
         || matches!(key, "kernel.sem" | "kernel.hostname" | "kernel.domainname")
-}
-
-/// Whether the file can be written, checked by opening it for writing (an
-/// open changes nothing in /proc/sys; only write(2) does). Err is the reason,
-/// worded for the person reading `--check`.
-pub fn writable(host: &Host, key: &str) -> std::result::Result<(), String> {
-    let p = path(key);
-    match std::fs::OpenOptions::new().write(true).open(host.path(&p)) {
-        Ok(_) => Ok(()),
-        Err(e) => Err(why_not(key, &p, &e)),
-    }
-}
-
-fn why_not(key: &str, p: &str, e: &std::io::Error) -> String {
-    match e.raw_os_error() {
-        Some(libc::EROFS) => format!(
-            "{} is read-only: the container runtime mounts /proc/sys read-only unless the container is privileged",
-            p
-        ),
-        Some(libc::EACCES) | Some(libc::EPERM) if !namespaced(key) => format!(
-            "{} is not namespaced: only the host (the initial user namespace, as root) can change it",
-            key
-        ),
-        Some(libc::EACCES) | Some(libc::EPERM) => {
-            format!("permission denied writing {} (lockdrop must start as root)", p)
-        }
-        Some(libc::ENOENT) => format!("{} does not exist on this kernel", p),
-        _ => format!("cannot write {}: {}", p, e.to_string().to_lowercase()),
-    }
-}
-
-/// `--sysctl-policy modify`, in a real start: writes each unmet requirement's
-/// value and says what changed. Runs after the checks passed (so every
-/// write here was found possible) and before privileges are dropped. A write
-/// that fails anyway is an error: the requirement is still unmet.
-pub fn modify(plan: &Plan, host: &Host) -> Result<()> {
-    if plan.sysctl_policy != Policy::Modify {
-        return Ok(());
-    }
-    for r in &plan.sysctls {
-        let Ok(current) = read(host, &r.key) else {
-            continue; // reported by check as an error already
-        };
-        if r.holds(current) {
-            continue;
-        }
-        let p = path(&r.key);
-        std::fs::write(host.path(&p), format!("{}\n", r.value)).map_err(|e| {
-            Error::Check(format!(
-                "--sysctl-policy modify could not set {} to {}: {}; set it on the host: sysctl -w {}={}",
-                r.key,
-                r.value,
-                why_not(&r.key, &p, &e),
-                r.key,
-                r.value
-            ))
-        })?;
-        crate::msg::notice(&format!(
-            "set {} from {} to {} (--sysctl-policy modify, required {}{})",
-            r.key,
-            current,
-            r.value,
-            r.op_str(),
-            r.value
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -16,9 +16,9 @@
 //!   1048576, nproc 32768, as unlimited, vm.max_map_count 1048575);
 //!   `StartupChecks.checkMaxMapCount` wording; `bin/cassandra` refuses uid or
 //!   gid 0 unless started with `-R`.
-use crate::cli::Options;
 use crate::host::Host;
-use crate::rlimits::{self, Resource};
+use crate::model::rlimits::{self, Resource};
+use crate::parse::flags::Options;
 
 /// What a service does when started as root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,7 +233,7 @@ mod tests {
                 rlimits::parse_spec(r).unwrap();
             }
             for s in p.sysctls {
-                crate::sysctl::parse(s).unwrap();
+                crate::model::sysctl::parse(s).unwrap();
             }
             rlimits::parse_value(p.memlock).unwrap();
             assert!(find(&p.name.to_uppercase()).is_some());

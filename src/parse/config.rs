@@ -9,10 +9,10 @@
 //! bad value is reported with its line; they still go through
 //! `plan::resolve` exactly like flags afterwards. Unknown keys are errors
 //! naming the key and its line. Does not interpret values beyond that.
-use crate::cli::Options;
 use crate::error::{Error, Result};
 use crate::host::Host;
-use crate::profiles;
+use crate::parse::flags::Options;
+use crate::parse::profiles;
 
 /// Merges the layers. `env` and `flags` are already parsed.
 ///
@@ -60,7 +60,7 @@ pub fn layered(env: Options, flags: Options, host: &Host) -> Result<Options> {
 /// The key of a `--sysctl` spec, for merging (an unparsable spec is its own
 /// key: resolution reports it).
 fn sysctl_key(s: &str) -> String {
-    crate::sysctl::parse(s)
+    crate::model::sysctl::parse(s)
         .map(|r| r.key)
         .unwrap_or_else(|_| s.to_string())
 }
@@ -109,8 +109,8 @@ mod file {
     //! what YAML users write (`memlock: 64M`, `nofile: 65535` as a number,
     //! a list or a comma-separated string for capability lists) and checks it
     //! with the flag's own parser, so the error carries the value's line.
-    use crate::cli::{Mode, Options};
-    use crate::{caps, rlimits, signals, sysctl, users};
+    use crate::model::{caps, rlimits, signals, sysctl, users};
+    use crate::parse::flags::{Mode, Options};
     use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
     use serde::Deserialize;
     use std::fmt;
@@ -346,10 +346,10 @@ mod file {
         mode => |s| one_of(s, "mode", &["exec", "supervise"]);
         grace => |s| signals::parse_duration(s).map(drop);
         pdeathsig => |s| signals::parse_signal(s).map(drop);
-        profile => |s| match crate::profiles::find(s) {
+        profile => |s| match crate::parse::profiles::find(s) {
             Some(_) => Ok(()),
             None => Err(crate::error::Error::Usage(format!(
-                "unknown profile {:?}: use one of {}", s, crate::profiles::names()))),
+                "unknown profile {:?}: use one of {}", s, crate::parse::profiles::names()))),
         };
         sysctl_policy => |s| sysctl::parse_policy(s).map(drop);
     }
@@ -434,7 +434,7 @@ mod file {
 #[cfg(all(test, feature = "yaml"))]
 mod tests {
     use super::*;
-    use crate::cli::Mode;
+    use crate::parse::flags::Mode;
 
     #[test]
     fn every_key() {
@@ -506,11 +506,11 @@ mod tests {
 
     #[test]
     fn profile_lists_merge_per_key() {
-        use crate::rlimits::{Limit, NOFILE, NPROC};
+        use crate::model::rlimits::{Limit, NOFILE, NPROC};
         let host = Host::fixture(
             "/nonexistent",
             0,
-            crate::sys::CapState::default(),
+            crate::model::caps::CapState::default(),
             vec![
                 (
                     NOFILE,

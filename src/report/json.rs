@@ -142,7 +142,7 @@ impl<T: Into<Value>> From<Vec<T>> for Value {
 
 /// A limit value: the number, or "unlimited" for RLIM_INFINITY.
 pub fn limit(v: u64) -> Value {
-    if v == crate::rlimits::INFINITY {
+    if v == crate::model::rlimits::INFINITY {
         Value::Str("unlimited".into())
     } else {
         Value::Uint(v)

@@ -2,10 +2,10 @@
 //! limits, in an order where each step is possible because of the one
 //! before and nothing is half-applied: any failure returns an error, and the
 //! caller never runs the command after an error (fail closed).
-use crate::caps::CapSet;
 use crate::error::{Error, Result};
 use crate::host::Host;
-use crate::plan::{Plan, Via};
+use crate::model::caps::CapSet;
+use crate::resolve::{Plan, Via};
 use crate::sys;
 
 /// A set-uid or set-capable lockdrop would let any user run any command
@@ -32,8 +32,8 @@ pub fn apply(plan: &Plan, host: &Host) -> Result<()> {
             hint: format!(
                 "while setting RLIMIT_{} to {}:{}",
                 l.resource.name().to_ascii_uppercase(),
-                crate::rlimits::fmt_value(l.desired.soft),
-                crate::rlimits::fmt_value(l.desired.hard)
+                crate::model::rlimits::fmt_value(l.desired.soft),
+                crate::model::rlimits::fmt_value(l.desired.hard)
             ),
         })?;
     }
@@ -104,7 +104,7 @@ pub fn apply(plan: &Plan, host: &Host) -> Result<()> {
     if plan.memlock.as_ref().map(|m| m.via) == Some(Via::Ambient) {
         crate::msg::notice(&format!(
             "RLIMIT_MEMLOCK hard limit is {}; the command keeps CAP_IPC_LOCK as an ambient capability, so it can lock memory beyond it",
-            crate::rlimits::fmt_bytes(plan.memlock.as_ref().map(|m| m.current.hard).unwrap_or(0))
+            crate::model::rlimits::fmt_bytes(plan.memlock.as_ref().map(|m| m.current.hard).unwrap_or(0))
         ));
     }
     Ok(())

@@ -5,12 +5,12 @@
 //! (so fixture trees test it); anything missing prints "unavailable" and
 //! nothing here fails. Each row that is a problem says so and why. Changes
 //! nothing; deciding whether a start may proceed is `check`'s job.
-use crate::caps::{self, CapSet};
 use crate::error::Result;
 use crate::host::Host;
-use crate::json::{self, Value};
-use crate::rlimits::{self, Resource, INFINITY};
-use crate::users;
+use crate::model::caps::{self, CapSet};
+use crate::model::rlimits::{self, Resource, INFINITY};
+use crate::model::users;
+use crate::report::json::{self, Value};
 
 const UNAVAILABLE: &str = "unavailable";
 
@@ -469,7 +469,7 @@ fn process(host: &Host, status: &Status) -> Vec<Row> {
 }
 
 fn sysctls(host: &Host) -> Vec<Row> {
-    let num = |k: &str| crate::sysctl::read(host, k);
+    let num = |k: &str| crate::host::sysctl::read(host, k);
     let mut rows = Vec::new();
     let mut simple = |key: &str, check: &dyn Fn(i64) -> Option<String>| match num(key) {
         Ok(v) => {

@@ -188,6 +188,16 @@ pub fn parse_mask(hex: &str) -> Option<CapSet> {
     u64::from_str_radix(hex.trim(), 16).ok().map(CapSet)
 }
 
+/// The five capability sets of a process.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CapState {
+    pub effective: CapSet,
+    pub permitted: CapSet,
+    pub inheritable: CapSet,
+    pub bounding: CapSet,
+    pub ambient: CapSet,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,11 +2,14 @@
 //! (/etc/passwd, /proc, /sys), read through an injectable root so resolution
 //! and checks are tested against fixture trees without root. Reads are lazy:
 //! start-up pays only for what the plan asks about. Changes nothing.
-use crate::caps::CapSet;
-use crate::rlimits::{Limit, Resource};
+pub mod sysctl;
+
+use crate::model::caps::CapSet;
+use crate::model::rlimits::{Limit, Resource};
+use crate::model::users::FileText;
 use crate::sys::{self, CapState};
-use crate::users::FileText;
 use std::cell::OnceCell;
+use std::ffi::CStr;
 use std::path::PathBuf;
 
 pub struct Host {
@@ -20,6 +23,9 @@ pub struct Host {
     limits: OnceCell<Vec<(Resource, Limit)>>,
     userns: OnceCell<Option<bool>>,
     sets: OnceCell<(CapSet, CapSet, CapSet)>,
+    /// The environment lockdrop was started with: None reads the C
+    /// runtime's environ (borrowed, never copied); a fixture lists its own.
+    env: Option<Vec<&'static CStr>>,
 }
 
 impl Host {
@@ -36,6 +42,7 @@ impl Host {
             limits: OnceCell::new(),
             userns: OnceCell::new(),
             sets: OnceCell::new(),
+            env: None,
         }
     }
 
@@ -56,10 +63,36 @@ impl Host {
             limits: OnceCell::new(),
             userns: OnceCell::new(),
             sets: OnceCell::new(),
+            env: Some(Vec::new()),
         };
         let _ = h.caps.set(caps);
         let _ = h.limits.set(limits);
         h
+    }
+
+    /// A fixture's environment (`KEY=value` entries).
+    pub fn with_env(mut self, env: Vec<&'static CStr>) -> Host {
+        self.env = Some(env);
+        self
+    }
+
+    /// The environment lockdrop was started with, entry by entry.
+    pub fn environ(&self) -> impl Iterator<Item = &'static CStr> + '_ {
+        let live = self.env.is_none().then(sys::environ_cstrs);
+        self.env
+            .iter()
+            .flatten()
+            .copied()
+            .chain(live.into_iter().flatten())
+    }
+
+    /// One variable's value.
+    pub fn getenv(&self, key: &str) -> Option<&'static [u8]> {
+        self.environ().find_map(|e| {
+            e.to_bytes()
+                .strip_prefix(key.as_bytes())?
+                .strip_prefix(b"=")
+        })
     }
 
     pub fn caps(&self) -> &CapState {
@@ -83,7 +116,7 @@ impl Host {
         self.sets().1
     }
 
-    pub fn in_bounding(&self, c: crate::caps::Cap) -> bool {
+    pub fn in_bounding(&self, c: crate::model::caps::Cap) -> bool {
         match self.caps.get() {
             Some(s) => s.bounding.has(c),
             None => sys::in_bounding(c),

@@ -2,32 +2,9 @@
 //! failures to 126 (found, not executable) and 127 (not found). Used by exec
 //! mode and by the supervisor's child. Returns only on failure.
 use crate::error::{Error, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND};
-use crate::plan::Command;
+use crate::model::command::{candidates, Command, DEFAULT_PATH};
 use crate::sys;
 use std::ffi::CString;
-
-/// Used when the command's environment has no PATH or an empty one (Docker's
-/// default; an empty PATH meaning "the current directory" would be a trap).
-pub const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-/// The candidates for argv[0]: itself when it has a slash, else each PATH entry.
-pub fn candidates(cmd: &[u8], path: Option<&[u8]>) -> Vec<Vec<u8>> {
-    if cmd.contains(&b'/') {
-        return vec![cmd.to_vec()];
-    }
-    let path = path.filter(|p| !p.is_empty()).unwrap_or(DEFAULT_PATH);
-    path.split(|b| *b == b':')
-        .map(|dir| {
-            let dir = if dir.is_empty() { &b"."[..] } else { dir };
-            let mut p = dir.to_vec();
-            if !p.ends_with(b"/") {
-                p.push(b'/');
-            }
-            p.extend_from_slice(cmd);
-            p
-        })
-        .collect()
-}
 
 pub fn exec(cmd: &Command) -> Error {
     let name = cmd.name();
@@ -107,22 +84,5 @@ pub fn exec(cmd: &Command) -> Error {
     Error::Exec {
         code: EXIT_NOT_FOUND,
         msg: format!("command not found: {}{}", name, searched),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lookup_candidates() {
-        assert_eq!(candidates(b"./x", Some(b"/bin")), vec![b"./x".to_vec()]);
-        assert_eq!(
-            candidates(b"ls", Some(b"/a:/b/")),
-            vec![b"/a/ls".to_vec(), b"/b/ls".to_vec()]
-        );
-        assert_eq!(candidates(b"ls", Some(b"")).len(), 6);
-        assert_eq!(candidates(b"ls", None)[0], b"/usr/local/sbin/ls".to_vec());
-        assert_eq!(candidates(b"ls", Some(b"/a::/b"))[1], b"./ls".to_vec());
     }
 }

@@ -3,16 +3,18 @@
 //! strategy and the command. Pure over the host view: invalid *input* is an
 //! error here; missing *privilege* is not (it becomes a finding in `check`,
 //! so `--check` can print the whole plan).
-use crate::caps::{self, CapSet};
-use crate::cli::{Mode, Options};
+pub mod supervise;
+
 use crate::error::{Error, Result};
 use crate::host::Host;
-use crate::profiles::{self, Profile};
-use crate::rlimits::{self, Limit, Resource};
-use crate::supervise;
-use crate::sysctl::{self, Policy, Requirement};
-use crate::users::{self, Target};
-use std::ffi::{CStr, CString};
+use crate::model::caps::{self, CapSet};
+use crate::model::command::{Command, Env};
+use crate::model::rlimits::{self, Limit, Resource};
+use crate::model::sysctl::{self, Policy, Requirement};
+use crate::model::users::{self, Target};
+use crate::parse::flags::{Mode, Options};
+use crate::parse::profiles::{self, Profile};
+use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 
 /// How `--memlock` is met.
@@ -57,49 +59,6 @@ pub struct LimitChange {
 impl LimitChange {
     pub fn raises_hard(&self) -> bool {
         self.desired.hard > self.current.hard
-    }
-}
-
-/// The command to run: argv and the environment it gets.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Command {
-    pub argv: Vec<CString>,
-    /// None: lockdrop's own environment, passed on as is (the common case
-    /// without a user switch costs no copy).
-    pub env: Option<Env>,
-}
-
-/// A changed environment: the original entries that stay (borrowed from
-/// the C runtime's environ, which lockdrop never modifies) plus new ones.
-/// Copying all of them cost ~28k instructions per start (bench/).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Env {
-    pub kept: Vec<&'static CStr>,
-    pub added: Vec<CString>,
-}
-
-impl Env {
-    pub fn iter(&self) -> impl Iterator<Item = &CStr> {
-        self.kept
-            .iter()
-            .copied()
-            .chain(self.added.iter().map(|c| c.as_c_str()))
-    }
-}
-
-impl Command {
-    pub fn name(&self) -> String {
-        self.argv
-            .first()
-            .map(|a| a.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    }
-    /// PATH as the command will see it.
-    pub fn path_var(&self) -> Option<&[u8]> {
-        match &self.env {
-            Some(env) => env.iter().find_map(|e| e.to_bytes().strip_prefix(b"PATH=")),
-            None => crate::sys::getenv("PATH"),
-        }
     }
 }
 
@@ -372,7 +331,8 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
     let env = match target.as_ref().filter(|_| switch) {
         None => None,
         Some(t) => {
-            let kept = crate::sys::environ_cstrs()
+            let kept = host
+                .environ()
                 .filter(|e| {
                     let b = e.to_bytes();
                     !(b.starts_with(b"HOME=")
@@ -411,7 +371,15 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
         ambient,
         no_new_privs: o.no_new_privs.unwrap_or(false),
         workdir,
-        command: Command { argv, env },
+        command: Command {
+            path: match &env {
+                Some(env) => env.iter().find_map(|e| e.to_bytes().strip_prefix(b"PATH=")),
+                None => host.getenv("PATH"),
+            }
+            .map(<[u8]>::to_vec),
+            argv,
+            env,
+        },
         supervise: supervise::settings(o)?,
         sysctls,
         sysctl_policy,
@@ -423,7 +391,7 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rlimits::INFINITY;
+    use crate::model::rlimits::INFINITY;
     use crate::sys::CapState;
 
     const FULL_NO_RESOURCE: u64 = 0x1fffeffffff; // this machine: all but CAP_SYS_RESOURCE
