@@ -150,7 +150,7 @@ impl Host {
         if self.root != std::path::Path::new("/") {
             return None;
         }
-        nix::sys::prctl::get_child_subreaper().ok()
+        sys::is_child_subreaper().ok()
     }
 
     /// The path of `path` (absolute, as on the host) below the root.

@@ -14,24 +14,17 @@ pub fn exec(cmd: &Command) -> Error {
             msg: "no command given".into(),
         };
     };
-    let mut argv: Vec<*const libc::c_char> = cmd.argv.iter().map(|a| a.as_ptr()).collect();
-    argv.push(std::ptr::null());
-    let envp: Vec<*const libc::c_char> = match &cmd.env {
-        Some(env) => env
-            .iter()
-            .map(|e| e.as_ptr())
-            .chain(std::iter::once(std::ptr::null()))
-            .collect(),
-        None => Vec::new(),
-    };
-    let envp = cmd.env.as_ref().map(|_| envp.as_slice());
+    let args = sys::ExecArgs::new(
+        cmd.argv.iter().map(|a| a.as_c_str()),
+        cmd.env.as_ref().map(|env| env.iter()),
+    );
 
     let mut denied: Option<(Vec<u8>, i32)> = None;
     for cand in candidates(arg0.as_bytes(), cmd.path_var()) {
         let Ok(c) = CString::new(cand.clone()) else {
             continue;
         };
-        let e = sys::execve(&c, &argv, envp);
+        let e = args.execve(&c);
         match e {
             // Keep looking, like execvp: a later PATH entry may work.
             libc::ENOENT | libc::ENOTDIR => continue,

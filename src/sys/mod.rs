@@ -257,6 +257,14 @@ pub fn set_dumpable(on: bool) -> SysResult<()> {
     check(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, on as libc::c_ulong, 0, 0, 0) }).map(drop)
 }
 
+/// PR_GET_CHILD_SUBREAPER: whether this process is a child subreaper.
+pub fn is_child_subreaper() -> SysResult<bool> {
+    let mut v: libc::c_int = 0;
+    // SAFETY: the kernel writes one int through the pointer, which is valid.
+    check(unsafe { libc::prctl(libc::PR_GET_CHILD_SUBREAPER, &mut v as *mut libc::c_int) })?;
+    Ok(v != 0)
+}
+
 pub fn set_child_subreaper() -> SysResult<()> {
     inject("subreaper")?;
     // SAFETY: integer-only prctl.
@@ -349,26 +357,52 @@ pub fn chdir(path: &std::ffi::CStr) -> SysResult<()> {
     check(unsafe { libc::chdir(path.as_ptr()) }).map(drop)
 }
 
-/// execve(2); returns only on failure, with the errno.
-pub fn execve(
-    path: &std::ffi::CStr,
-    argv: &[*const libc::c_char],
-    envp: Option<&[*const libc::c_char]>,
-) -> i32 {
-    if let Err(e) = inject("exec") {
-        return e;
+/// The argument and environment arrays of an execve(2), built from
+/// borrowed C strings: the pointers cannot outlive what they point into
+/// (the lifetime `'a`), and both arrays are always NULL-terminated, so
+/// `execve` is safe to call with any value of this type.
+pub struct ExecArgs<'a> {
+    argv: Vec<*const libc::c_char>,
+    /// None: the environment lockdrop was started with, unchanged.
+    envp: Option<Vec<*const libc::c_char>>,
+    _borrow: std::marker::PhantomData<&'a std::ffi::CStr>,
+}
+
+impl<'a> ExecArgs<'a> {
+    pub fn new(
+        argv: impl Iterator<Item = &'a std::ffi::CStr>,
+        env: Option<impl Iterator<Item = &'a std::ffi::CStr>>,
+    ) -> ExecArgs<'a> {
+        let terminated = |it: &mut dyn Iterator<Item = &'a std::ffi::CStr>| {
+            it.map(|c| c.as_ptr())
+                .chain(std::iter::once(std::ptr::null()))
+                .collect::<Vec<_>>()
+        };
+        let mut argv = argv;
+        ExecArgs {
+            argv: terminated(&mut argv),
+            envp: env.map(|mut e| terminated(&mut e)),
+            _borrow: std::marker::PhantomData,
+        }
     }
-    // SAFETY: argv and envp are NULL-terminated arrays of pointers into
-    // CStrings (or the C runtime's environ) that stay alive across the call.
-    // None: the environment lockdrop was started with, unchanged.
-    unsafe {
-        libc::execve(
-            path.as_ptr(),
-            argv.as_ptr(),
-            envp.map_or(environ, |e| e.as_ptr()),
-        )
-    };
-    errno()
+
+    /// execve(2) of `path`; returns only on failure, with the errno.
+    pub fn execve(&self, path: &std::ffi::CStr) -> i32 {
+        if let Err(e) = inject("exec") {
+            return e;
+        }
+        // SAFETY: both arrays are NULL-terminated (`new`) and point into C
+        // strings borrowed for 'a, which outlives self; `environ` is the C
+        // runtime's own NULL-terminated array.
+        unsafe {
+            libc::execve(
+                path.as_ptr(),
+                self.argv.as_ptr(),
+                self.envp.as_ref().map_or(environ, |e| e.as_ptr()),
+            )
+        };
+        errno()
+    }
 }
 
 /// Whether this binary runs set-uid/set-gid or with file capabilities:
