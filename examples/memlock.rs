@@ -2,6 +2,8 @@
 //! heap (default 64M), calls mlockall(MCL_CURRENT) and says whether it worked,
 //! the way Elasticsearch's bootstrap check does. Exits 1 when memory is not
 //! locked. Used by README's first command: `memlock 64M` under lockdrop.
+// Probes and fixtures make raw syscalls; Cargo.toml denies `unsafe` by default.
+#![allow(unsafe_code)]
 use std::io::Write;
 
 fn main() {

@@ -25,6 +25,8 @@
 //!   linger            fork a child that ignores SIGTERM and pauses forever; print "linger PID"
 //!   zombies SECS      wait until no process in /proc is a zombie (at most SECS);
 //!                     print "zombies N ms M" (N left, after M milliseconds)
+// Probes and fixtures make raw syscalls; Cargo.toml denies `unsafe` by default.
+#![allow(unsafe_code)]
 #![no_main]
 
 use std::ffi::CStr;

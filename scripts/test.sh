@@ -11,6 +11,10 @@ scripts/deps.sh
 # The tiers use the ordinary release build (CARGO_BIN_EXE_lockdrop) and the
 # examples; scripts/build.sh adds the size-tuned shipping build on top.
 cargo build --release --target "$LOCKDROP_TARGET" --bins --examples
+# The habits Cargo.toml's [lints] encode (unsafe only in src/sys, each
+# block with a SAFETY line, no unwrap on a library path): clippy clean.
+cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+cargo clippy --release --target "$LOCKDROP_TARGET" --lib --bins -- -D warnings
 # Every parser fuzzed briefly (scripts/fuzz.sh 60 or longer by hand); before
 # cargo test so that its summary closes the output. LOCKDROP_FUZZ_SECONDS=0
 # leaves it out of a quick local run; CI never sets it.

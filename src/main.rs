@@ -1,6 +1,8 @@
 //! Entry point. `#![no_main]` so that Rust's runtime does not set SIGPIPE to
 //! ignored before we run: the command must inherit exactly the signal
 //! dispositions lockdrop was started with (an ignored SIGPIPE survives exec).
+// The C entry point takes raw argv (Cargo.toml denies `unsafe` elsewhere).
+#![allow(unsafe_code)]
 #![no_main]
 
 use std::ffi::{CStr, OsString};
@@ -12,13 +14,11 @@ use std::os::unix::ffi::OsStringExt;
 #[no_mangle]
 pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     let args: Vec<OsString> = (1..argc.max(1) as isize)
-        // SAFETY: the C runtime hands us argc valid NUL-terminated strings.
         .map(|i| {
-            OsString::from_vec(
-                unsafe { CStr::from_ptr(*argv.offset(i)) }
-                    .to_bytes()
-                    .to_vec(),
-            )
+            // SAFETY: the C runtime hands us argc valid NUL-terminated
+            // strings, and i < argc.
+            let arg = unsafe { CStr::from_ptr(*argv.offset(i)) };
+            OsString::from_vec(arg.to_bytes().to_vec())
         })
         .collect();
     match lockdrop::run(args) {

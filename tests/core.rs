@@ -2,6 +2,8 @@
 //! namespace with fixture /etc/passwd and /etc/group, starting conditions
 //! shaped with setpriv and prlimit, and the probe reporting what the command
 //! really got. Needs root (CI is root): a missing prerequisite fails.
+// Probes and fixtures make raw syscalls; Cargo.toml denies `unsafe` by default.
+#![allow(unsafe_code)]
 mod common;
 use common::*;
 

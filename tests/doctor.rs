@@ -2,6 +2,8 @@
 //! v1 and v2 layouts, a user namespace, a root with nothing in it), and the
 //! built binary on this machine, as root and as nobody. JSON output is parsed
 //! with python3's json module, which is strict about escaping.
+// Probes and fixtures make raw syscalls; Cargo.toml denies `unsafe` by default.
+#![allow(unsafe_code)]
 use lockdrop::check::{self, Level};
 use lockdrop::host::Host;
 use lockdrop::model::caps::CapSet;

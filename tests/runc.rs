@@ -9,6 +9,8 @@
 //! them, see .ci/run): a missing one fails with what to install.
 //! Run alone: `scripts/build.sh && cargo test --release --target $T --test runc`.
 //! `LOCKDROP_KEEP_BUNDLES=1` keeps the bundles in $TMPDIR for inspection.
+// Probes and fixtures make raw syscalls; Cargo.toml denies `unsafe` by default.
+#![allow(unsafe_code)]
 
 #[path = "runc/bundle.rs"]
 mod bundle;

@@ -3,6 +3,8 @@
 //! the probe example as its command. Every wait is for a line, an exit or a
 //! /proc state, bounded by a deadline; nothing sleeps and hopes. Missing
 //! prerequisites (unshare, python3, root) fail the test: CI runs as root.
+// Probes and fixtures make raw syscalls; Cargo.toml denies `unsafe` by default.
+#![allow(unsafe_code)]
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::os::fd::FromRawFd;

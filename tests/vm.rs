@@ -17,6 +17,8 @@
 //!
 //! The kernel's defaults for init: memlock 8 MiB, nofile 1024:4096, nproc
 //! ~824 at 256 MiB (it scales with memory).
+// Probes and fixtures make raw syscalls; Cargo.toml denies `unsafe` by default.
+#![allow(unsafe_code)]
 
 #[path = "vm/harness.rs"]
 mod harness;

@@ -3,6 +3,8 @@
 //! sequence), return `Result<_, i32>` with the errno, and hold no policy.
 //! nix gives typed wrappers where it has them; capget/capset, the ambient and
 //! bounding prctls and securebits are not in nix and go through libc.
+// The one place `unsafe` is allowed (Cargo.toml denies it elsewhere).
+#![allow(unsafe_code)]
 use crate::model::caps::{Cap, CapSet};
 use crate::model::rlimits::{Limit, Resource};
 
@@ -284,6 +286,8 @@ pub fn getrlimit(r: Resource) -> SysResult<Limit> {
     };
     // SAFETY: l is a valid out-pointer.
     check(unsafe { libc::getrlimit(r.0 as _, &mut l) })?;
+    // rlim_t is 32 bits on some targets' libcs: widen, a no-op where it is u64.
+    #[allow(clippy::unnecessary_cast)]
     Ok(Limit {
         soft: l.rlim_cur as u64,
         hard: l.rlim_max as u64,
