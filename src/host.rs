@@ -16,6 +16,9 @@ pub struct Host {
     pub euid: u32,
     pub gid: u32,
     pub pid: i32,
+    /// Started by a kubelet: it always sets KUBERNETES_SERVICE_HOST. Only
+    /// chooses which fixes a message puts first.
+    pub kubernetes: bool,
     caps: OnceCell<CapState>,
     limits: OnceCell<Vec<(Resource, Limit)>>,
     userns: OnceCell<Option<bool>>,
@@ -32,6 +35,7 @@ impl Host {
             euid,
             gid,
             pid: sys::getpid(),
+            kubernetes: std::env::var_os("KUBERNETES_SERVICE_HOST").is_some(),
             caps: OnceCell::new(),
             limits: OnceCell::new(),
             userns: OnceCell::new(),
@@ -52,6 +56,7 @@ impl Host {
             euid: uid,
             gid: uid,
             pid: 1000,
+            kubernetes: false,
             caps: OnceCell::new(),
             limits: OnceCell::new(),
             userns: OnceCell::new(),
