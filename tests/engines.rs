@@ -801,6 +801,19 @@ fn podman_kube_play_of_the_example_pod() {
         quote(&o)
     );
 
+    // The CAP_ prefix in a pod's securityContext: what podman makes of it.
+    let n3 = unique("kube-capprefix");
+    let (play, o) = kube_play(
+        p,
+        &pod_yaml(&ex, &n3, &image, &["CAP_IPC_LOCK".to_string()], &env),
+        &n3,
+    );
+    // Podman accepts the prefix, so a manifest tested with `kube play` can
+    // still lose the capability under containerd (the CRI rows below).
+    play.assert_code(0);
+    o.assert_code(0).assert_stdout("locked 64 MiB");
+    eprintln!("[engines] podman kube play, add [\"CAP_IPC_LOCK\"]: works (podman strips the prefix; containerd does not)");
+
     // SYS_RESOURCE asked for in the pod (with the example's nofile=65535,
     // above this host's hard limit): the engine's answer, recorded.
     let mut env = ex.env.clone();
