@@ -970,7 +970,11 @@ fn clean_stale(base: &Path) {
         else {
             continue;
         };
-        if Path::new(&format!("/proc/{}", pid)).exists() {
+        // Alive means running: a killed run's process may stay a zombie
+        // when its parent does not reap it.
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid)).unwrap_or_default();
+        let state = stat.rsplit_once(") ").map(|(_, r)| r.chars().next());
+        if matches!(state, Some(Some(c)) if c != 'Z') {
             continue;
         }
         eprintln!(
