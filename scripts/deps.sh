@@ -3,7 +3,8 @@
 # (apt-get update first, as a fresh machine's package lists may be empty).
 set -euo pipefail
 PKGS=(util-linux libcap2-bin procps python3 runc busybox-static
-      openjdk-17-jdk-headless libjna-java qemu-system-x86 gcc libc6-dev)
+      openjdk-17-jdk-headless libjna-java qemu-system-x86 gcc libc6-dev
+      docker.io podman containerd python3-grpcio tar)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

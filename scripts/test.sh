@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: a short fuzz run of every parser, unit tests,
-# namespace tests, the hardening tests, the runc container tier, the VM
-# tier. Installs missing Debian packages (scripts/deps.sh) and builds the
-# static binary first (the tiers run it inside containers and a VM). Needs
+# namespace tests, the hardening tests, the runc container tier, the engine
+# tier (Docker, Podman, containerd's CRI: tests/engines.rs), the VM tier.
+# Installs missing Debian packages (scripts/deps.sh) and builds the static
+# binary first (the tiers run it inside containers and a VM). Needs
 # root. `scripts/test.sh --test NAME` runs one test file (no fuzz run).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -60,7 +60,16 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
     })?;
     // The host view is lazy; a profile's limits are minimums against it.
     let host = host::Host::live();
-    let opts = parse::config::layered(env, flags, &host)?;
+    // `--check --json` answers with one JSON document even when the input
+    // cannot be resolved: a tool piping it to a JSON reader gets the error.
+    let json_check = flags.check && flags.json;
+    let as_json = |e: error::Error| {
+        if json_check {
+            msg::stdout(&report::check::error_json(&e));
+        }
+        e
+    };
+    let opts = parse::config::layered(env, flags, &host).map_err(as_json)?;
     msg::set_level(opts.verbose.unwrap_or(0), opts.quiet.unwrap_or(false));
     if opts.profile.as_deref() == Some("list") {
         msg::stdout(&parse::profiles::list_text());
@@ -72,7 +81,7 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
     }
 
     // resolve → check
-    let plan = resolve::resolve(&opts, &host)?;
+    let plan = resolve::resolve(&opts, &host).map_err(as_json)?;
     let findings = check::check(&plan, &host);
     if opts.check {
         return Ok(report::check::report(&plan, &host, &findings, opts.json));

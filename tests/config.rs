@@ -320,3 +320,43 @@ fn nofile_soft() -> u64 {
         })
         .unwrap_or(u64::MAX)
 }
+
+#[test]
+fn check_json_prints_one_document_when_resolving_fails() {
+    // A tool piping `--check --json` to a JSON reader gets the error as a
+    // finding, not an empty stdout: unknown user, bad spec, bad config file.
+    let bad_file = scratch("bad-key.yaml", "no-such-key: 1\ncommand: [\"true\"]\n");
+    let bad_file = format!("--config={}", bad_file.display());
+    for args in [
+        &[
+            "--check",
+            "--json",
+            "--user",
+            "no-such-user-11",
+            "--",
+            "true",
+        ][..],
+        &["--check", "--json", "-l", "nofile=lots", "--", "true"][..],
+        &["--check", "--json", bad_file.as_str()][..],
+    ] {
+        let out = run(args, &[]);
+        assert_eq!(out.status.code(), Some(125), "{:?}", out);
+        let j = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(j.trim().lines().count(), 1, "one document: {}", j);
+        assert_eq!(
+            py(
+                &j,
+                "d['errors'], d['would_start'], d['exit_code'], d['plan']"
+            ),
+            "1 False 125 None"
+        );
+        let what = py(&j, "d['findings'][0]['what']");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&what),
+            "the same error on stderr: {}\n{}",
+            what,
+            stderr
+        );
+    }
+}

@@ -50,17 +50,52 @@ pub fn cap_fix(c: Cap) -> String {
     )
 }
 
-fn memlock_fix(want: u64, userns: bool) -> String {
-    let v = if want == rlimits::INFINITY {
+/// Under Kubernetes (the kubelet always sets KUBERNETES_SERVICE_HOST) the
+/// likeliest cause of a missing capability: containerd's CRI plugin prefixes
+/// every `capabilities.add` name with CAP_, so "CAP_IPC_LOCK" becomes
+/// CAP_CAP_IPC_LOCK, which runc drops without a word.
+fn kubernetes_hint(host: &Host, s: &str) -> String {
+    if host.kubernetes {
+        format!("kubernetes: write securityContext.capabilities.add: [\"{s}\"] without the CAP_ prefix: containerd turns \"CAP_{s}\" into CAP_CAP_{s} and the container silently starts without it\n")
+    } else {
+        String::new()
+    }
+}
+
+fn rlimit_value(v: u64) -> String {
+    if v == rlimits::INFINITY {
         "-1".to_string()
     } else {
-        want.to_string()
+        v.to_string()
+    }
+}
+
+/// Setting a hard limit where the container starts, for one resource.
+fn ulimit_fix(name: &str, v: u64) -> String {
+    let v = rlimit_value(v);
+    format!(
+        "or set the limit when the container starts: docker run --ulimit {name}={v}:{v} ... | compose: ulimits: {{{name}: {{soft: {v}, hard: {v}}}}}\n\
+         kubernetes has no ulimit field: add SYS_RESOURCE (no CAP_ prefix) as above, or raise the runtime's default (Limit{u}= in the containerd or CRI-O systemd unit)",
+        u = name.to_ascii_uppercase()
+    )
+}
+
+fn memlock_fix(want: u64, strategy: crate::resolve::Strategy, userns: bool) -> String {
+    let v = rlimit_value(want);
+    let mut s = if strategy == crate::resolve::Strategy::Rlimit {
+        // This mode raises the limit itself: IPC_LOCK cannot help it.
+        format!(
+            "docker run --ulimit memlock={v}:{v} ...   or   docker run --cap-add SYS_RESOURCE ...\n\
+             compose: ulimits: {{memlock: {{soft: {v}, hard: {v}}}}}   or   cap_add: [\"SYS_RESOURCE\"]\n\
+             kubernetes has no ulimit field: securityContext.capabilities.add: [\"SYS_RESOURCE\"] (no CAP_ prefix), or drop --memlock-via rlimit and add IPC_LOCK"
+        )
+    } else {
+        format!(
+            "docker run --cap-add IPC_LOCK ...   or   docker run --ulimit memlock={v}:{v} ...\n\
+             compose: cap_add: [\"IPC_LOCK\"]   or   ulimits: {{memlock: {{soft: {v}, hard: {v}}}}}\n\
+             kubernetes (no ulimit field): securityContext.capabilities.add: [\"IPC_LOCK\"] (no CAP_ prefix)"
+        )
     };
-    let mut s = format!(
-        "docker run --cap-add IPC_LOCK ...   or   docker run --ulimit memlock={v}:{v} ...\n\
-         compose: cap_add: [\"IPC_LOCK\"]   or   ulimits: {{memlock: {{soft: {v}, hard: {v}}}}}\n\
-         kubernetes (no ulimit field): securityContext.capabilities.add: [\"IPC_LOCK\"] (no CAP_ prefix)"
-    );
     if userns {
         s.push_str("\nthis process is in a user namespace: no capability inside it can raise a hard limit, and CAP_IPC_LOCK inside it does not lift RLIMIT_MEMLOCK (mlock checks the initial namespace); raise the limit where the container is started");
     }
@@ -103,16 +138,26 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
         }
     }
     out.extend(root_rule(plan, host));
+    // needs() lists one SYS_RESOURCE per limit whose hard value rises, in
+    // the order of plan.limits: pair them to print each real limit.
+    let mut raised = plan.limits.iter().filter(|l| l.raises_hard());
     for (cap, why) in plan.needs() {
+        let limit = if cap == caps::SYS_RESOURCE {
+            raised.next()
+        } else {
+            None
+        };
         if eff().has(cap) && !(cap == caps::SYS_RESOURCE && userns()) {
             continue;
         }
-        let mut fix = cap_fix(cap);
+        let mut fix = format!("{}{}", kubernetes_hint(host, &cap.short()), cap_fix(cap));
         if cap == caps::SYS_RESOURCE {
             fix = if userns() {
                 "this process is in a user namespace: no capability inside it can raise a hard limit; set the limit where the container is started (docker run --ulimit ...)".into()
+            } else if let Some(l) = limit {
+                format!("{}\n{}", fix, ulimit_fix(l.resource.name(), l.desired.hard))
             } else {
-                format!("{}\nor set the limit when the container starts: docker run --ulimit NAME=SOFT:HARD, compose ulimits:", fix)
+                fix
             };
         }
         out.push(Finding::error(
@@ -212,7 +257,26 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
                         "the command must lock {} of memory, but RLIMIT_MEMLOCK's hard limit is {} and {}{}",
                         fmt_bytes(m.want), fmt_bytes(m.current.hard), why, service
                     ),
-                    memlock_fix(m.want, userns()),
+                    // `docker run --user 1000 --cap-add IPC_LOCK`: Docker leaves an
+                    // added capability only in the bounding set of a non-root
+                    // start, so adding it again cannot help.
+                    if host.euid != 0
+                        && m.strategy != crate::resolve::Strategy::Rlimit
+                        && host.in_bounding(caps::IPC_LOCK)
+                    {
+                        format!(
+                            "IPC_LOCK was added to the container (it is in the bounding set), but lockdrop started as uid {} and holds no capability: start the container as root (no docker run --user, USER root, kubernetes runAsUser: 0) and give lockdrop --user instead",
+                            host.euid
+                        )
+                    } else { format!(
+                        "{}{}",
+                        if m.strategy == crate::resolve::Strategy::Rlimit {
+                            kubernetes_hint(host, "SYS_RESOURCE")
+                        } else {
+                            kubernetes_hint(host, "IPC_LOCK")
+                        },
+                        memlock_fix(m.want, m.strategy, userns())
+                    ) },
                 ));
             }
         }
@@ -472,5 +536,171 @@ fn join(f: &Finding) -> String {
         f.what.clone()
     } else {
         format!("{}\nfix: {}", f.what, f.fix.replace('\n', "\n     "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::caps::CapSet;
+    use crate::model::caps::CapState;
+    use crate::model::rlimits::{self, Limit};
+    use crate::parse::Options;
+
+    // This machine's kind: every capability but CAP_SYS_RESOURCE.
+    const NO_RESOURCE: u64 = 0x1fffeffffff;
+    const MIB8: Limit = Limit {
+        soft: 8 << 20,
+        hard: 8 << 20,
+    };
+
+    fn host(eff: u64) -> Host {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("lockdrop-check-{}-{}", std::process::id(), n));
+        std::fs::create_dir_all(dir.join("etc")).unwrap();
+        std::fs::write(
+            dir.join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\nes:x:1000:1000::/home/es:/bin/sh\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("etc/group"), "root:x:0:\nes:x:1000:\n").unwrap();
+        let caps = CapState {
+            effective: CapSet(eff),
+            permitted: CapSet(eff),
+            inheritable: CapSet(0),
+            bounding: CapSet(eff),
+            ambient: CapSet(0),
+        };
+        let nofile = Limit {
+            soft: 1024,
+            hard: 20000,
+        };
+        Host::fixture(
+            dir,
+            0,
+            caps,
+            vec![(rlimits::MEMLOCK, MIB8), (rlimits::NOFILE, nofile)],
+        )
+    }
+
+    fn errors(o: Options, h: &Host) -> Vec<Finding> {
+        let plan = crate::resolve::resolve(&o, h).unwrap();
+        check(&plan, h)
+            .into_iter()
+            .filter(|f| f.level == Level::Error)
+            .collect()
+    }
+
+    fn opts(memlock: Option<&str>, via: Option<&str>, rlimits: &[&str]) -> Options {
+        Options {
+            user: Some("es".into()),
+            memlock: memlock.map(String::from),
+            memlock_via: via.map(String::from),
+            rlimits: rlimits.iter().map(|s| s.to_string()).collect(),
+            command: vec!["/bin/true".into()],
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn rlimit_mode_failure_never_suggests_ipc_lock() {
+        let h = host(NO_RESOURCE);
+        let e = errors(opts(Some("unlimited"), Some("rlimit"), &[]), &h);
+        assert!(!e.is_empty());
+        for f in &e {
+            assert!(!f.fix.contains("IPC_LOCK\""), "{}", f.fix);
+            assert!(!f.fix.contains("--cap-add IPC_LOCK"), "{}", f.fix);
+        }
+        assert!(e.iter().any(|f| f.fix.contains("--ulimit memlock=-1:-1")));
+        // The auto mode still offers both.
+        let e = errors(
+            opts(Some("unlimited"), None, &[]),
+            &host(NO_RESOURCE & !(1 << 14)),
+        );
+        assert!(e[0].fix.contains("--cap-add IPC_LOCK"), "{}", e[0].fix);
+    }
+
+    #[test]
+    fn hard_limit_fix_prints_the_real_limit_and_kubernetes() {
+        let h = host(NO_RESOURCE);
+        let e = errors(opts(None, None, &["nofile=65535:65535"]), &h);
+        let f = e
+            .iter()
+            .find(|f| f.what.contains("RLIMIT_NOFILE"))
+            .expect("a nofile error");
+        assert!(f.fix.contains("--ulimit nofile=65535:65535"), "{}", f.fix);
+        assert!(
+            f.fix
+                .contains("ulimits: {nofile: {soft: 65535, hard: 65535}}"),
+            "{}",
+            f.fix
+        );
+        assert!(
+            f.fix.contains("kubernetes has no ulimit field"),
+            "{}",
+            f.fix
+        );
+        assert!(!f.fix.contains("NAME=SOFT:HARD"), "{}", f.fix);
+    }
+
+    #[test]
+    fn kubernetes_fix_explains_the_cap_cap_rewrite_first() {
+        let mut h = host(NO_RESOURCE & !(1 << 14));
+        let e = errors(opts(Some("unlimited"), None, &[]), &h);
+        assert!(!e[0].fix.contains("CAP_CAP_"), "{}", e[0].fix);
+        h.kubernetes = true;
+        let e = errors(opts(Some("unlimited"), None, &[]), &h);
+        let first = e[0].fix.lines().next().unwrap();
+        assert!(
+            first.contains("CAP_CAP_IPC_LOCK") && first.contains("[\"IPC_LOCK\"]"),
+            "{}",
+            first
+        );
+        let e = errors(opts(None, None, &["nofile=65535"]), &h);
+        assert!(
+            e[0].fix
+                .lines()
+                .next()
+                .unwrap()
+                .contains("CAP_CAP_SYS_RESOURCE"),
+            "{}",
+            e[0].fix
+        );
+    }
+
+    #[test]
+    fn non_root_start_with_ipc_lock_in_bounding_says_start_as_root() {
+        // docker run --user 1000 --cap-add IPC_LOCK: only the bounding set has it.
+        let mut h = host(0);
+        h.euid = 1000;
+        let o = Options {
+            memlock: Some("unlimited".into()),
+            command: vec!["/bin/true".into()],
+            ..Options::default()
+        };
+        let plan = crate::resolve::resolve(&o, &h).unwrap();
+        let h = Host::fixture(
+            h.root.clone(),
+            1000,
+            CapState {
+                effective: CapSet(0),
+                permitted: CapSet(0),
+                inheritable: CapSet(0),
+                bounding: CapSet(1 << 14),
+                ambient: CapSet(0),
+            },
+            vec![(rlimits::MEMLOCK, MIB8)],
+        );
+        let e: Vec<Finding> = check(&plan, &h)
+            .into_iter()
+            .filter(|f| f.level == Level::Error)
+            .collect();
+        assert!(
+            e[0].fix.contains("start the container as root"),
+            "{}",
+            e[0].fix
+        );
+        assert!(!e[0].fix.contains("--cap-add IPC_LOCK"), "{}", e[0].fix);
     }
 }

@@ -19,6 +19,9 @@ pub struct Host {
     pub euid: u32,
     pub gid: u32,
     pub pid: i32,
+    /// Started by a kubelet: it always sets KUBERNETES_SERVICE_HOST. Only
+    /// chooses which fixes a message puts first.
+    pub kubernetes: bool,
     caps: OnceCell<CapState>,
     limits: OnceCell<Vec<(Resource, Limit)>>,
     userns: OnceCell<Option<bool>>,
@@ -38,6 +41,7 @@ impl Host {
             euid,
             gid,
             pid: sys::getpid(),
+            kubernetes: std::env::var_os("KUBERNETES_SERVICE_HOST").is_some(),
             caps: OnceCell::new(),
             limits: OnceCell::new(),
             userns: OnceCell::new(),
@@ -59,6 +63,7 @@ impl Host {
             euid: uid,
             gid: uid,
             pid: 1000,
+            kubernetes: false,
             caps: OnceCell::new(),
             limits: OnceCell::new(),
             userns: OnceCell::new(),

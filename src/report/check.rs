@@ -1,6 +1,7 @@
 //! `--check`'s output: the resolved plan and every finding, as text or as
 //! one JSON document. Decides nothing (the findings are `check`'s).
 use crate::check::{command, Finding, Level};
+use crate::error::Error;
 use crate::host::Host;
 use crate::model::caps;
 use crate::model::rlimits::{self, fmt_bytes};
@@ -165,6 +166,25 @@ fn plan_rows(plan: &Plan, host: &Host) -> Vec<(&'static str, String, Value)> {
     rows
 }
 
+/// `--check --json` when the input cannot be resolved (unknown user, bad
+/// spec): the same document shape, no plan, the error as the one finding.
+pub fn error_json(e: &Error) -> String {
+    let finding = Value::obj()
+        .with("level", "error")
+        .with("what", e.to_string().as_str())
+        .with("fix", None::<&str>);
+    let mut s = Value::obj()
+        .with("plan", None::<&str>)
+        .with("findings", Value::Arr(vec![finding]))
+        .with("errors", 1u64)
+        .with("warnings", 0u64)
+        .with("would_start", false)
+        .with("exit_code", e.exit_code() as i64)
+        .to_json();
+    s.push('\n');
+    s
+}
+
 /// `--check`: prints the resolved plan and every finding (plus whether the
 /// command would be found); 0 when a real start would proceed, 125 when it
 /// would not. With `json`, one JSON document on one line.
@@ -244,4 +264,25 @@ pub fn report(plan: &Plan, host: &Host, findings: &[Finding], json: bool) -> i32
     }
     crate::msg::stdout(&s);
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_json_is_one_document_with_the_error() {
+        let j = error_json(&Error::Resolve("unknown user \"x\"".into()));
+        assert!(
+            j.starts_with("{\"plan\":null,\"findings\":[{\"level\":\"error\""),
+            "{}",
+            j
+        );
+        assert!(
+            j.contains("unknown user \\\"x\\\"") && j.trim_end().ends_with("\"exit_code\":125}"),
+            "{}",
+            j
+        );
+        assert_eq!(j.lines().count(), 1);
+    }
 }
