@@ -311,9 +311,7 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
         .unwrap_or(Policy::Error);
     let profile = match o.profile.as_deref() {
         None | Some("list") => None,
-        Some(n) => Some(
-            profiles::find(n).ok_or_else(|| Error::Usage(format!("unknown profile {:?}", n)))?,
-        ),
+        Some(n) => Some(profiles::lookup(n)?),
     };
 
     // The command and its environment.
