@@ -107,7 +107,10 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
     }
 }
 
-/// Prints an error once, the way every lockdrop error looks.
+/// Prints an error once, the way every lockdrop error looks (several
+/// failed checks: each on its own `lockdrop: error:` line).
 pub fn report(e: &error::Error) {
-    msg::error(&e.to_string());
+    for m in e.messages() {
+        msg::error(&m);
+    }
 }

@@ -113,13 +113,8 @@ pub fn apply(plan: &Plan, host: &Host) -> Result<()> {
 /// Reads back what the kernel now holds: never run a command whose
 /// credentials differ from the plan (fail closed).
 fn verify(plan: &Plan, _host: &Host) -> Result<()> {
-    let bad = |what: String| {
-        Err(Error::Apply {
-            step: "verification",
-            errno: libc::EPERM,
-            hint: what,
-        })
-    };
+    // Every syscall succeeded: what differs is the result, not an errno.
+    let bad = |what: String| Err(Error::Verify(what));
     if let Some(t) = plan.target.as_ref().filter(|_| plan.switch) {
         let u = sys::getresuid();
         let g = sys::getresgid();

@@ -1,7 +1,7 @@
 //! Checks: `Plan` × host → findings, each with a level, what is wrong and the
 //! exact fix for Docker, Compose and Kubernetes. Runs before anything
 //! changes; a real start stops at the first error, `--check` prints them all.
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, Result};
 use crate::host::Host;
 use crate::model::caps::{self, Cap};
 use crate::model::rlimits::{self, fmt_bytes};
@@ -450,27 +450,24 @@ pub fn command(plan: &Plan, host: &Host) -> Finding {
     }
 }
 
-/// A real start: warnings are printed, the errors stop it.
+/// A real start: warnings are printed, the errors stop it (all of them,
+/// as a list).
 pub fn enforce(findings: &[Finding]) -> Result<()> {
+    let failure = |f: &Finding| Failure {
+        what: f.what.clone(),
+        fix: f.fix.clone(),
+    };
     for f in findings.iter().filter(|f| f.level == Level::Warn) {
-        crate::msg::warn(&join(f));
+        crate::msg::warn(&failure(f).to_string());
     }
-    let errors: Vec<String> = findings
+    let errors: Vec<Failure> = findings
         .iter()
         .filter(|f| f.level == Level::Error)
-        .map(join)
+        .map(failure)
         .collect();
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(Error::Check(errors.join("\n")))
-    }
-}
-
-fn join(f: &Finding) -> String {
-    if f.fix.is_empty() {
-        f.what.clone()
-    } else {
-        format!("{}\nfix: {}", f.what, f.fix.replace('\n', "\n     "))
+        Err(Error::Check(errors))
     }
 }
