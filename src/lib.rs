@@ -91,7 +91,7 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
             apply::privileges::apply(&plan, &host)?;
             // Without a switch the command is who started lockdrop: no new
             // power over the terminal, and no /proc read on the fast path.
-            if plan.switch {
+            if plan.target.is_some() {
                 run::terminal::detach_foreign_terminal()?;
             }
             startup.restore();

@@ -75,7 +75,7 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
     let userns = || host.in_user_namespace() == Some(true);
 
     // Starting as non-root can only switch to ourselves.
-    if let Some(t) = plan.target.as_ref().filter(|_| plan.switch) {
+    if let Some(t) = plan.target.as_ref() {
         if host.euid != 0 {
             out.push(Finding::error(
                 format!("switching to uid {} needs lockdrop to start as root, but it started as uid {}", t.uid, host.euid),
@@ -104,7 +104,12 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
     }
     out.extend(root_rule(plan, host));
     for (cap, why) in plan.needs() {
-        if eff().has(cap) && !(cap == caps::SYS_RESOURCE && userns()) {
+        let held = if cap == caps::SYS_RESOURCE {
+            host.can_raise_hard_limits()
+        } else {
+            eff().has(cap)
+        };
+        if held {
             continue;
         }
         let mut fix = cap_fix(cap);
@@ -122,7 +127,7 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
     }
     // The same failure in the service's own words, so a search finds it.
     if let Some(p) = plan.profile {
-        let can_raise = eff().has(caps::SYS_RESOURCE) && !userns();
+        let can_raise = host.can_raise_hard_limits();
         for l in plan.limits.iter().filter(|l| l.raises_hard() && !can_raise) {
             if let Some(w) = p.rlimit_wording(
                 l.resource,
@@ -251,7 +256,7 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
 
 /// The name the service would print for the user it runs as.
 fn user_name(plan: &Plan, host: &Host) -> String {
-    match plan.target.as_ref().filter(|_| plan.switch) {
+    match plan.target.as_ref() {
         Some(t) => t.name.clone().unwrap_or_else(|| t.uid.to_string()),
         None if host.euid == 0 => "root".into(),
         None => host.euid.to_string(),
@@ -261,7 +266,7 @@ fn user_name(plan: &Plan, host: &Host) -> String {
 /// Services that refuse (or discourage) running as root, in their words.
 fn root_rule(plan: &Plan, host: &Host) -> Option<Finding> {
     let p = plan.profile?;
-    let (uid, gid) = match plan.target.as_ref().filter(|_| plan.switch) {
+    let (uid, gid) = match plan.target.as_ref() {
         Some(t) => (t.uid, t.gid),
         None => (host.euid, host.gid),
     };
@@ -378,7 +383,7 @@ pub fn command(plan: &Plan, host: &Host) -> Finding {
             "write it after the options".into(),
         );
     };
-    let (uid, gids) = match plan.target.as_ref().filter(|_| plan.switch) {
+    let (uid, gids) = match plan.target.as_ref() {
         Some(t) => (
             t.uid,
             t.groups.iter().copied().chain([t.gid]).collect::<Vec<_>>(),

@@ -154,6 +154,24 @@ impl Profile {
         l
     }
 
+    /// The soft limit this profile requires for `r`, if it sets one.
+    pub fn rlimit_min(&self, r: Resource) -> Option<u64> {
+        self.rlimits
+            .iter()
+            .filter_map(|s| rlimits::parse_spec(s).ok())
+            .find(|s| s.resource == r)
+            .map(|s| s.soft)
+    }
+
+    /// The minimum this profile requires for kernel tunable `key`, if any.
+    pub fn sysctl_min(&self, key: &str) -> Option<i64> {
+        self.sysctls
+            .iter()
+            .filter_map(|s| crate::model::sysctl::parse(s).ok())
+            .find(|r| r.key == key && r.op == crate::model::sysctl::Op::Ge)
+            .map(|r| r.value)
+    }
+
     /// The service's own message for a kernel tunable below its minimum.
     pub fn sysctl_wording(&self, key: &str, current: i64, want: i64) -> Option<String> {
         if key != "vm.max_map_count" {
