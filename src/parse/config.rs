@@ -2,13 +2,14 @@
 //! environment < flags, written down once here (`layered`), and the YAML
 //! file itself (`load`, behind the default-on `yaml` feature).
 //!
-//! Every long option is a key of the file, spelled as the flag (`memlock-via`,
-//! `require-cap`), plus `mode: exec|supervise` for `--exec`/`--supervise` and
-//! `command: [...]`, used when the command line names no command. Values are
-//! checked as they are read, with the same parsers the flags go through, so a
-//! bad value is reported with its line; they still go through
-//! `plan::resolve` exactly like flags afterwards. Unknown keys are errors
-//! naming the key and its line. Does not interpret values beyond that.
+//! The keys are the option table's (`options::OPTIONS`): every long option
+//! spelled as the flag (`memlock-via`, `require-cap`), plus `mode:
+//! exec|supervise` for `--exec`/`--supervise` and `command: [...]`, used when
+//! the command line names no command. Values are checked as they are read,
+//! with the same parsers `resolve` applies to flags, so a bad value is
+//! reported with its line; they still go through `resolve` exactly like flags
+//! afterwards. Unknown keys are errors naming the key and its line. Does not
+//! interpret values beyond that.
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::parse::options::{Layer, Options};

@@ -223,7 +223,7 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
     let final_uid = final_uid(target.as_ref(), host);
 
     // Limits. A later spec for the same resource replaces an earlier one
-    // (profile < file < flags arrive in that order after overlay).
+    // (profile < file < environment < flags arrive in that order from the layers).
     let mut limits: Vec<LimitChange> = Vec::new();
     for s in &o.rlimits {
         let spec = rlimits::parse_spec(s)?;
