@@ -23,6 +23,7 @@ pub mod msg;
 pub mod sys;
 
 use error::Result;
+use parse::Action;
 use std::ffi::OsString;
 
 /// The whole program: returns the exit code to use, or the error to print.
@@ -36,13 +37,17 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
 
     // parse: defaults < profile < file < environment < flags
     let flags = parse::flags::parse_args(args)?;
-    if flags.help {
-        msg::stdout(&parse::flags::help_text());
-        return Ok(0);
-    }
-    if flags.version {
-        msg::stdout(concat!("lockdrop ", env!("CARGO_PKG_VERSION"), "\n"));
-        return Ok(0);
+    // --help and --version whatever the environment and the file hold.
+    match flags.action() {
+        Action::Help => {
+            msg::stdout(&parse::flags::help_text());
+            return Ok(0);
+        }
+        Action::Version => {
+            msg::stdout(concat!("lockdrop ", env!("CARGO_PKG_VERSION"), "\n"));
+            return Ok(0);
+        }
+        _ => {}
     }
     // One pass over the environment for LOCKDROP_* (no per-variable lookups).
     let ours: Vec<(&[u8], &[u8])> = sys::environ_entries()
@@ -62,7 +67,7 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
     let host = host::Host::live();
     // `--check --json` answers with one JSON document even when the input
     // cannot be resolved: a tool piping it to a JSON reader gets the error.
-    let json_check = flags.check && flags.json;
+    let json_check = flags.action() == Action::Check && flags.switched_on("json");
     let as_json = |e: error::Error| {
         if json_check {
             msg::stdout(&report::check::error_json(&e));
@@ -71,19 +76,19 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
     };
     let opts = parse::config::layered(env, flags, &host).map_err(as_json)?;
     msg::set_level(opts.verbose.unwrap_or(0), opts.quiet.unwrap_or(false));
-    if opts.profile.as_deref() == Some("list") {
-        msg::stdout(&parse::profiles::list_text());
-        return Ok(0);
-    }
-
-    if opts.doctor {
-        return report::doctor::run(&host, opts.json);
+    match opts.action {
+        Action::ProfileList => {
+            msg::stdout(&parse::profiles::list_text());
+            return Ok(0);
+        }
+        Action::Doctor => return report::doctor::run(&host, opts.json),
+        _ => {}
     }
 
     // resolve → check
     let plan = resolve::resolve(&opts, &host).map_err(as_json)?;
     let findings = check::check(&plan, &host);
-    if opts.check {
+    if opts.action == Action::Check {
         return Ok(report::check::report(&plan, &host, &findings, opts.json));
     }
     check::enforce(&findings)?;
@@ -95,7 +100,7 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
             apply::privileges::apply(&plan, &host)?;
             // Without a switch the command is who started lockdrop: no new
             // power over the terminal, and no /proc read on the fast path.
-            if plan.switch {
+            if plan.target.is_some() {
                 run::terminal::detach_foreign_terminal()?;
             }
             startup.restore();
@@ -111,7 +116,10 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
     }
 }
 
-/// Prints an error once, the way every lockdrop error looks.
+/// Prints an error once, the way every lockdrop error looks (several
+/// failed checks: each on its own `lockdrop: error:` line).
 pub fn report(e: &error::Error) {
-    msg::error(&e.to_string());
+    for m in e.messages() {
+        msg::error(&m);
+    }
 }

@@ -6,7 +6,8 @@
 use lockdrop::host::Host;
 use lockdrop::model::caps::CapSet;
 use lockdrop::model::rlimits::{self, Limit, INFINITY};
-use lockdrop::parse::flags::{self as cli, Mode, Options};
+use lockdrop::parse::flags::{self as cli, Mode};
+use lockdrop::parse::options::{Layer, OPTIONS};
 use lockdrop::sys::CapState;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,10 +26,7 @@ fn scratch(name: &str, text: &str) -> PathBuf {
 
 #[test]
 fn example_parses_and_resolves() {
-    let flags = Options {
-        config: Some(example().to_string_lossy().into_owned()),
-        ..Options::default()
-    };
+    let flags = cli::parse_args(vec!["--config".into(), example().into()]).unwrap();
     let all = CapSet(0x1fffeffffff);
     let host = Host::fixture(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cgroup-v1"),
@@ -48,7 +46,7 @@ fn example_parses_and_resolves() {
             },
         )],
     );
-    let o = lockdrop::parse::config::layered(Options::default(), flags, &host)
+    let o = lockdrop::parse::config::layered(Layer::default(), flags, &host)
         .expect("the example parses");
     assert_eq!(o.profile.as_deref(), Some("elasticsearch"));
     assert_eq!(o.mode, Some(Mode::Supervise));
@@ -75,23 +73,13 @@ fn example_parses_and_resolves() {
 #[test]
 fn example_documents_every_key() {
     let text = std::fs::read_to_string(example()).unwrap();
-    let actions = [
-        "check",
-        "doctor",
-        "json",
-        "help",
-        "version",
-        "config",
-        "exec",
-        "supervise",
-    ];
-    for f in cli::FLAGS.iter().filter(|f| !actions.contains(&f.long)) {
-        let key = format!("{}:", f.long);
+    for f in OPTIONS.iter().filter(|f| !f.yaml.is_empty()) {
+        let key = format!("{}:", f.yaml);
         assert!(
             text.lines()
                 .any(|l| l.trim_start_matches("# ").starts_with(&key)),
             "examples/lockdrop.yaml does not show the `{}` key",
-            f.long
+            f.yaml
         );
     }
     assert!(text.contains("\nmode: ") && text.contains("\ncommand:"));

@@ -491,3 +491,52 @@ fn help_and_version() {
         .unwrap();
     assert!(text(&out.stdout).starts_with("lockdrop "));
 }
+
+/// Several failed checks: each is its own `lockdrop: error:` line with its
+/// fix under it (the second never reads like the first one's fix), and the
+/// command never runs.
+#[test]
+fn several_failed_checks_are_each_an_error() {
+    let dir = scratch("several");
+    let marker = dir.join("ran");
+    let touch = format!("touch {}", marker.display());
+    // This machine lacks CAP_SYS_RESOURCE, and no kernel allows this many map areas.
+    let out = run_with_fixture(
+        &[],
+        &[
+            "--user",
+            "app",
+            "--require-cap",
+            "sys_resource",
+            "--sysctl",
+            "vm.max_map_count>=2147483647",
+            "/bin/sh",
+            "-c",
+            &touch,
+        ],
+        &[],
+    );
+    assert_eq!(code(&out), 125, "{}", show(&out));
+    let err = text(&out.stderr);
+    let errors: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("lockdrop: error: "))
+        .collect();
+    assert_eq!(errors.len(), 2, "{}", err);
+    assert!(errors[0].contains("CAP_SYS_RESOURCE"), "{}", err);
+    assert!(errors[1].contains("vm.max_map_count"), "{}", err);
+    // Each error is followed by its own fix line.
+    let lines: Vec<&str> = err.lines().collect();
+    for (i, l) in lines.iter().enumerate() {
+        if l.starts_with("lockdrop: error: ") {
+            assert!(
+                lines
+                    .get(i + 1)
+                    .is_some_and(|n| n.starts_with("lockdrop:   fix: ")),
+                "{}",
+                err
+            );
+        }
+    }
+    assert!(!marker.exists(), "the command ran");
+}

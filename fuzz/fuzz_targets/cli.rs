@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
             .map(|w| OsString::from_vec(w.to_vec()))
             .collect()
     };
-    if let Ok(o) = parse_args(args.clone()) {
+    if let Ok(o) = parse_args(args.clone()).map(|l| l.options()) {
         if !o.command.is_empty() {
             assert!(args.ends_with(&o.command), "{:?} -> {:?}", args, o.command);
             let first = args.len() - o.command.len();

@@ -10,7 +10,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(o) = config::parse(text) else { return };
+    let Ok(o) = config::parse(text).map(|l| l.options()) else {
+        return;
+    };
     if let Some(u) = &o.user {
         assert!(
             users::parse_spec(u).is_ok(),

@@ -43,7 +43,7 @@ pub fn apply(plan: &Plan, host: &Host) -> Result<()> {
     // command that stays root gets root's capabilities back at exec anyway
     // (capabilities(7)), and clearing them would only confuse that.
     let exact = plan.exact_caps();
-    if let Some(t) = plan.target.as_ref().filter(|_| plan.switch) {
+    if let Some(t) = &plan.target {
         // 2. Keep the permitted set across setresuid when capabilities must
         //    survive the switch (capabilities(7): without SECBIT_KEEP_CAPS a
         //    switch from uid 0 clears permitted, effective and ambient).
@@ -113,14 +113,9 @@ pub fn apply(plan: &Plan, host: &Host) -> Result<()> {
 /// Reads back what the kernel now holds: never run a command whose
 /// credentials differ from the plan (fail closed).
 fn verify(plan: &Plan, _host: &Host) -> Result<()> {
-    let bad = |what: String| {
-        Err(Error::Apply {
-            step: "verification",
-            errno: libc::EPERM,
-            hint: what,
-        })
-    };
-    if let Some(t) = plan.target.as_ref().filter(|_| plan.switch) {
+    // Every syscall succeeded: what differs is the result, not an errno.
+    let bad = |what: String| Err(Error::Verify(what));
+    if let Some(t) = &plan.target {
         let u = sys::getresuid();
         let g = sys::getresgid();
         if u != (t.uid, t.uid, t.uid) || g != (t.gid, t.gid, t.gid) {

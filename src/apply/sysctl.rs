@@ -24,14 +24,11 @@ pub fn modify(plan: &Plan, host: &Host) -> Result<()> {
         }
         let p = path(&r.key);
         std::fs::write(host.path(&p), format!("{}\n", r.value)).map_err(|e| {
-            Error::Check(format!(
-                "--sysctl-policy modify could not set {} to {}: {}; set it on the host: sysctl -w {}={}",
-                r.key,
-                r.value,
-                why_not(&r.key, &p, &e),
-                r.key,
-                r.value
-            ))
+            Error::SysctlWrite {
+                key: r.key.clone(),
+                value: r.value,
+                why: why_not(&r.key, &p, &e),
+            }
         })?;
         crate::msg::notice(&format!(
             "set {} from {} to {} (--sysctl-policy modify, required {}{})",

@@ -1,7 +1,7 @@
 //! Checks: `Plan` × host → findings, each with a level, what is wrong and the
 //! exact fix for Docker, Compose and Kubernetes. Runs before anything
 //! changes; a real start stops at the first error, `--check` prints them all.
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, Result};
 use crate::host::Host;
 use crate::model::caps::{self, Cap};
 use crate::model::rlimits::{self, fmt_bytes};
@@ -110,7 +110,7 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
     let userns = || host.in_user_namespace() == Some(true);
 
     // Starting as non-root can only switch to ourselves.
-    if let Some(t) = plan.target.as_ref().filter(|_| plan.switch) {
+    if let Some(t) = plan.target.as_ref() {
         if host.euid != 0 {
             out.push(Finding::error(
                 format!("switching to uid {} needs lockdrop to start as root, but it started as uid {}", t.uid, host.euid),
@@ -147,7 +147,12 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
         } else {
             None
         };
-        if eff().has(cap) && !(cap == caps::SYS_RESOURCE && userns()) {
+        let held = if cap == caps::SYS_RESOURCE {
+            host.can_raise_hard_limits()
+        } else {
+            eff().has(cap)
+        };
+        if held {
             continue;
         }
         let mut fix = format!("{}{}", kubernetes_hint(host, &cap.short()), cap_fix(cap));
@@ -167,7 +172,7 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
     }
     // The same failure in the service's own words, so a search finds it.
     if let Some(p) = plan.profile {
-        let can_raise = eff().has(caps::SYS_RESOURCE) && !userns();
+        let can_raise = host.can_raise_hard_limits();
         for l in plan.limits.iter().filter(|l| l.raises_hard() && !can_raise) {
             if let Some(w) = p.rlimit_wording(
                 l.resource,
@@ -315,7 +320,7 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
 
 /// The name the service would print for the user it runs as.
 fn user_name(plan: &Plan, host: &Host) -> String {
-    match plan.target.as_ref().filter(|_| plan.switch) {
+    match plan.target.as_ref() {
         Some(t) => t.name.clone().unwrap_or_else(|| t.uid.to_string()),
         None if host.euid == 0 => "root".into(),
         None => host.euid.to_string(),
@@ -325,7 +330,7 @@ fn user_name(plan: &Plan, host: &Host) -> String {
 /// Services that refuse (or discourage) running as root, in their words.
 fn root_rule(plan: &Plan, host: &Host) -> Option<Finding> {
     let p = plan.profile?;
-    let (uid, gid) = match plan.target.as_ref().filter(|_| plan.switch) {
+    let (uid, gid) = match plan.target.as_ref() {
         Some(t) => (t.uid, t.gid),
         None => (host.euid, host.gid),
     };
@@ -442,7 +447,7 @@ pub fn command(plan: &Plan, host: &Host) -> Finding {
             "write it after the options".into(),
         );
     };
-    let (uid, gids) = match plan.target.as_ref().filter(|_| plan.switch) {
+    let (uid, gids) = match plan.target.as_ref() {
         Some(t) => (
             t.uid,
             t.groups.iter().copied().chain([t.gid]).collect::<Vec<_>>(),
@@ -514,28 +519,25 @@ pub fn command(plan: &Plan, host: &Host) -> Finding {
     }
 }
 
-/// A real start: warnings are printed, the errors stop it.
+/// A real start: warnings are printed, the errors stop it (all of them,
+/// as a list).
 pub fn enforce(findings: &[Finding]) -> Result<()> {
+    let failure = |f: &Finding| Failure {
+        what: f.what.clone(),
+        fix: f.fix.clone(),
+    };
     for f in findings.iter().filter(|f| f.level == Level::Warn) {
-        crate::msg::warn(&join(f));
+        crate::msg::warn(&failure(f).to_string());
     }
-    let errors: Vec<String> = findings
+    let errors: Vec<Failure> = findings
         .iter()
         .filter(|f| f.level == Level::Error)
-        .map(join)
+        .map(failure)
         .collect();
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(Error::Check(errors.join("\n")))
-    }
-}
-
-fn join(f: &Finding) -> String {
-    if f.fix.is_empty() {
-        f.what.clone()
-    } else {
-        format!("{}\nfix: {}", f.what, f.fix.replace('\n', "\n     "))
+        Err(Error::Check(errors))
     }
 }
 

@@ -193,6 +193,25 @@ impl Host {
         *self.userns.get_or_init(|| self.read_user_namespace())
     }
 
+    /// Whether setrlimit(2) may raise a hard limit here: CAP_SYS_RESOURCE
+    /// in the effective set counts only in the initial user namespace (the
+    /// kernel asks capable(), not ns_capable()). The one home of this rule
+    /// for `resolve`, `check` and `--doctor`.
+    pub fn can_raise_hard_limits(&self) -> bool {
+        self.effective().has(crate::model::caps::SYS_RESOURCE)
+            && self.in_user_namespace() != Some(true)
+    }
+
+    /// Whether CAP_IPC_LOCK can be kept for the command (permitted and in
+    /// the bounding set) and then lifts RLIMIT_MEMLOCK: mlock(2) honours it
+    /// only in the initial user namespace.
+    pub fn ipc_lock_lifts_memlock(&self) -> bool {
+        use crate::model::caps::IPC_LOCK;
+        self.permitted().has(IPC_LOCK)
+            && self.in_bounding(IPC_LOCK)
+            && self.in_user_namespace() != Some(true)
+    }
+
     fn read_user_namespace(&self) -> Option<bool> {
         let map = self.read("/proc/self/uid_map").ok()?;
         let f: Vec<&str> = map.split_whitespace().collect();

@@ -159,14 +159,22 @@ pub fn fmt_value(v: u64) -> String {
     }
 }
 
-/// Human size for messages: `8 MiB`, `unlimited`, `123 bytes`.
+/// Human size for messages and `--doctor`: `8 MiB`, `972.7 MiB` (the
+/// largest unit, tenths truncated), `unlimited`, `123 bytes`. The one byte
+/// formatter: check messages and the doctor report say the same.
 pub fn fmt_bytes(v: u64) -> String {
     if v == INFINITY {
         return "unlimited".into();
     }
     for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
-        if v >= 1 << shift && v % (1 << shift) == 0 {
-            return format!("{} {}", v >> shift, unit);
+        let size = 1u64 << shift;
+        if v >= size {
+            let (whole, tenth) = (v / size, (v % size) * 10 / size);
+            return if tenth == 0 {
+                format!("{} {}", whole, unit)
+            } else {
+                format!("{}.{} {}", whole, tenth, unit)
+            };
         }
     }
     format!("{} bytes", v)
@@ -265,5 +273,6 @@ mod tests {
         assert_eq!(fmt_bytes(8 << 20), "8 MiB");
         assert_eq!(fmt_bytes(INFINITY), "unlimited");
         assert_eq!(fmt_bytes(1000), "1000 bytes");
+        assert_eq!(fmt_bytes(1536), "1.5 KiB");
     }
 }

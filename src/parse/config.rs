@@ -2,71 +2,58 @@
 //! environment < flags, written down once here (`layered`), and the YAML
 //! file itself (`load`, behind the default-on `yaml` feature).
 //!
-//! Every long option is a key of the file, spelled as the flag (`memlock-via`,
-//! `require-cap`), plus `mode: exec|supervise` for `--exec`/`--supervise` and
-//! `command: [...]`, used when the command line names no command. Values are
-//! checked as they are read, with the same parsers the flags go through, so a
-//! bad value is reported with its line; they still go through
-//! `plan::resolve` exactly like flags afterwards. Unknown keys are errors
-//! naming the key and its line. Does not interpret values beyond that.
+//! The keys are the option table's (`options::OPTIONS`): every long option
+//! spelled as the flag (`memlock-via`, `require-cap`), plus `mode:
+//! exec|supervise` for `--exec`/`--supervise` and `command: [...]`, used when
+//! the command line names no command. Values are checked as they are read,
+//! with the same parsers `resolve` applies to flags, so a bad value is
+//! reported with its line; they still go through `resolve` exactly like flags
+//! afterwards. Unknown keys are errors naming the key and its line. Does not
+//! interpret values beyond that.
 use crate::error::{Error, Result};
 use crate::host::Host;
-use crate::parse::flags::Options;
+use crate::parse::options::{Layer, Options};
 use crate::parse::profiles;
 
-/// Merges the layers. `env` and `flags` are already parsed.
+/// Merges the layers: each is replayed over the ones below it through the
+/// options' `set` functions (`options::Layer::apply`). `env` and `flags`
+/// are already parsed; they name the file and the profile.
 ///
 /// Scalars: the highest layer that sets one wins. Lists replace the lower
 /// layer's list (a flag states the whole value), except `rlimit` and
 /// `sysctl`, which merge per resource and per key, so that `--profile
 /// elasticsearch` plus `-l core=0` keeps the profile's nofile: resolution
-/// keeps the last spec of each resource, and here a higher layer's
-/// requirements for a key replace the lower layers' ones for that key. A
-/// profile's limits are minimums: one the host already meets is left out (a
-/// profile never lowers a limit).
-pub fn layered(env: Options, flags: Options, host: &Host) -> Result<Options> {
-    let top = env.clone().overlay(flags.clone());
-    let file = match &top.config {
+/// keeps the last spec of each resource, and a higher layer's requirements
+/// for a key replace the lower layers' ones for that key. A profile's
+/// limits are minimums: one the host already meets is left out (a profile
+/// never lowers a limit).
+pub fn layered(env: Layer, flags: Layer, host: &Host) -> Result<Options> {
+    let file = match flags.text("config").or(env.text("config")) {
         Some(path) => load(path)?,
-        None => Options::default(),
+        None => Layer::default(),
     };
-    let profile_name = top.profile.clone().or_else(|| file.profile.clone());
-    let base = match profile_name.as_deref() {
-        None | Some("list") => Options::default(),
-        Some(n) => profiles::find(n)
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "unknown profile {:?}: use one of {} (lockdrop --profile list)",
-                    n,
-                    profiles::names()
-                ))
-            })?
-            .options(host),
+    let profile_name = flags
+        .text("profile")
+        .or(env.text("profile"))
+        .or(file.text("profile"));
+    let base = match profile_name {
+        None | Some("list") => Layer::default(),
+        Some(n) => profiles::lookup(n)
+            .map_err(|e| Error::Usage(format!("{} (lockdrop --profile list)", e)))?
+            .layer(host),
     };
-    let layers = [&base, &file, &env, &flags];
-    let rlimits = layers.iter().flat_map(|l| l.rlimits.clone()).collect();
-    let mut sysctls: Vec<String> = Vec::new();
-    for l in layers {
-        let keys: Vec<String> = l.sysctls.iter().map(|s| sysctl_key(s)).collect();
-        sysctls.retain(|s| !keys.contains(&sysctl_key(s)));
-        sysctls.extend(l.sysctls.iter().cloned());
+    let mut o = Options::default();
+    for layer in [base, file, env, flags] {
+        layer.apply(&mut o);
     }
-    let mut o = base.overlay(file).overlay(top);
-    o.rlimits = rlimits;
-    o.sysctls = sysctls;
+    if o.profile.as_deref() == Some("list") {
+        o.action = o.action.max(crate::parse::options::Action::ProfileList);
+    }
     Ok(o)
 }
 
-/// The key of a `--sysctl` spec, for merging (an unparsable spec is its own
-/// key: resolution reports it).
-fn sysctl_key(s: &str) -> String {
-    crate::model::sysctl::parse(s)
-        .map(|r| r.key)
-        .unwrap_or_else(|_| s.to_string())
-}
-
 #[cfg(not(feature = "yaml"))]
-pub fn load(path: &str) -> Result<Options> {
+pub fn load(path: &str) -> Result<Layer> {
     Err(Error::Usage(format!(
         "--config {}: this lockdrop was built without YAML support (cargo feature \"yaml\"); pass the options as flags or LOCKDROP_* variables",
         path
@@ -75,7 +62,7 @@ pub fn load(path: &str) -> Result<Options> {
 
 /// Reads and checks a config file.
 #[cfg(feature = "yaml")]
-pub fn load(path: &str) -> Result<Options> {
+pub fn load(path: &str) -> Result<Layer> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::Usage(format!(
             "cannot read config file {}: {}; check the path given to --config or LOCKDROP_CONFIG",
@@ -89,147 +76,190 @@ pub fn load(path: &str) -> Result<Options> {
 /// Parses the text of a config file (the error is the message without the
 /// file name).
 #[cfg(feature = "yaml")]
-pub fn parse(text: &str) -> std::result::Result<Options, String> {
+pub fn parse(text: &str) -> std::result::Result<Layer, String> {
     // An empty file (or only comments) is an empty configuration.
     let blank = text
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---");
     if blank {
-        return Ok(Options::default());
+        return Ok(Layer::default());
     }
     match yaml_serde::from_str::<file::File>(text) {
-        Ok(f) => Ok(f.into_options()),
+        Ok(f) => Ok(f.0),
         Err(e) => Err(file::explain(&e)),
     }
 }
 
 #[cfg(feature = "yaml")]
 mod file {
-    //! The file's shape. Each value is read by a small visitor that accepts
-    //! what YAML users write (`memlock: 64M`, `nofile: 65535` as a number,
-    //! a list or a comma-separated string for capability lists) and checks it
-    //! with the flag's own parser, so the error carries the value's line.
-    use crate::model::{caps, rlimits, signals, sysctl, users};
-    use crate::parse::flags::{Mode, Options};
-    use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
+    //! The file's shape: a map whose keys are the options' YAML keys
+    //! (`options::OPTIONS`). Each value is read by a small visitor that
+    //! accepts what YAML users write (`memlock: 64M`, `nofile: 65535` as a
+    //! number, a list or a comma-separated string for capability lists) and
+    //! checks it with the option's `check`, so the error carries the value's
+    //! line; then it goes into the layer like a flag's.
+    use crate::model::caps;
+    use crate::parse::options::{Kind, Layer, Value, OPTIONS};
+    use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
     use serde::Deserialize;
     use std::fmt;
 
-    type Check = fn(&str) -> crate::error::Result<()>;
-
-    /// The keys, for "did you mean" (must match the struct below).
-    pub const KEYS: &[&str] = &[
-        "user",
-        "groups",
-        "rlimit",
-        "memlock",
-        "memlock-via",
-        "require-cap",
-        "ambient-cap",
-        "no-new-privs",
-        "workdir",
-        "mode",
-        "process-group",
-        "rewrite",
-        "grace",
-        "remap-exit",
-        "pdeathsig",
-        "profile",
-        "sysctl",
-        "sysctl-policy",
-        "verbose",
-        "quiet",
-        "command",
-    ];
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-    pub struct File {
-        #[serde(default, deserialize_with = "user")]
-        user: Option<String>,
-        #[serde(default, deserialize_with = "groups")]
-        groups: Option<String>,
-        #[serde(default, deserialize_with = "rlimit")]
-        rlimit: Vec<String>,
-        #[serde(default, deserialize_with = "memlock")]
-        memlock: Option<String>,
-        #[serde(default, deserialize_with = "memlock_via")]
-        memlock_via: Option<String>,
-        #[serde(default, deserialize_with = "cap_list")]
-        require_cap: Vec<String>,
-        #[serde(default, deserialize_with = "cap_list")]
-        ambient_cap: Vec<String>,
-        #[serde(default)]
-        no_new_privs: Option<bool>,
-        #[serde(default, deserialize_with = "any_text")]
-        workdir: Option<String>,
-        #[serde(default, deserialize_with = "mode")]
-        mode: Option<String>,
-        #[serde(default)]
-        process_group: Option<bool>,
-        #[serde(default, deserialize_with = "rewrite")]
-        rewrite: Vec<String>,
-        #[serde(default, deserialize_with = "grace")]
-        grace: Option<String>,
-        #[serde(default, deserialize_with = "remap_exit")]
-        remap_exit: Option<String>,
-        #[serde(default, deserialize_with = "pdeathsig")]
-        pdeathsig: Option<String>,
-        #[serde(default, deserialize_with = "profile")]
-        profile: Option<String>,
-        #[serde(default, deserialize_with = "sysctl")]
-        sysctl: Vec<String>,
-        #[serde(default, deserialize_with = "sysctl_policy")]
-        sysctl_policy: Option<String>,
-        #[serde(default)]
-        verbose: Option<u8>,
-        #[serde(default)]
-        quiet: Option<bool>,
-        #[serde(default, deserialize_with = "command")]
-        command: Vec<String>,
+    /// The keys, in table order (for "did you mean" and for a file
+    /// written as a sequence, which serde reads positionally).
+    fn keys() -> impl Iterator<Item = &'static str> {
+        let mut seen: Vec<&str> = Vec::new();
+        OPTIONS.iter().filter_map(move |o| {
+            if o.yaml.is_empty() || seen.contains(&o.yaml) {
+                return None;
+            }
+            seen.push(o.yaml);
+            Some(o.yaml)
+        })
     }
 
-    impl File {
-        pub fn into_options(self) -> Options {
-            Options {
-                user: self.user,
-                groups: self.groups,
-                rlimits: self.rlimit,
-                memlock: self.memlock,
-                memlock_via: self.memlock_via,
-                require_caps: self.require_cap,
-                ambient_caps: self.ambient_cap,
-                no_new_privs: self.no_new_privs,
-                workdir: self.workdir,
-                mode: self.mode.map(|m| {
-                    if m.trim().eq_ignore_ascii_case("supervise") {
-                        Mode::Supervise
-                    } else {
-                        Mode::Exec
-                    }
-                }),
-                process_group: self.process_group,
-                rewrite: self.rewrite,
-                grace: self.grace,
-                remap_exit: self.remap_exit,
-                pdeathsig: self.pdeathsig,
-                profile: self.profile,
-                sysctls: self.sysctl,
-                sysctl_policy: self.sysctl_policy,
-                verbose: self.verbose,
-                quiet: self.quiet,
-                command: self.command.into_iter().map(Into::into).collect(),
-                ..Options::default()
+    /// The file, read into a layer.
+    pub struct File(pub Layer);
+
+    impl<'de> Deserialize<'de> for File {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<File, D::Error> {
+            d.deserialize_struct("File", &[], FileVisitor)
+        }
+    }
+
+    struct FileVisitor;
+
+    impl<'de> Visitor<'de> for FileVisitor {
+        type Value = File;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("struct File")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<File, A::Error> {
+            let mut layer = Layer::default();
+            let mut seen: Vec<&'static str> = Vec::new();
+            while let Some(key) = map.next_key_seed(KeyName)? {
+                if seen.contains(&key) {
+                    return Err(de::Error::duplicate_field(key));
+                }
+                seen.push(key);
+                map.next_value_seed(Key(key, &mut layer))?;
             }
+            Ok(File(layer))
+        }
+        // A sequence fills the keys in order (serde's positional struct form).
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<File, A::Error> {
+            let mut layer = Layer::default();
+            for key in keys() {
+                if seq.next_element_seed(Key(key, &mut layer))?.is_none() {
+                    break;
+                }
+            }
+            Ok(File(layer))
+        }
+    }
+
+    /// A key, known or an error raised while it is read (so the error
+    /// carries the key's line).
+    struct KeyName;
+
+    impl<'de> DeserializeSeed<'de> for KeyName {
+        type Value = &'static str;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<&'static str, D::Error> {
+            d.deserialize_identifier(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for KeyName {
+        type Value = &'static str;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("field identifier")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<&'static str, E> {
+            keys()
+                .find(|k| *k == v)
+                .ok_or_else(|| de::Error::unknown_field(v, &[]))
+        }
+    }
+
+    /// The value of one key, read by its option's kind into the layer.
+    struct Key<'a>(&'static str, &'a mut Layer);
+
+    impl<'de> DeserializeSeed<'de> for Key<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            let Key(key, layer) = self;
+            let Some(i) = OPTIONS.iter().position(|o| o.yaml == key) else {
+                return Ok(());
+            };
+            let v = match OPTIONS[i].kind {
+                Kind::Switch(_) => match Option::<bool>::deserialize(d)? {
+                    Some(b) => Value::Switch(b),
+                    None => return Ok(()),
+                },
+                Kind::Count(_) => match Option::<u8>::deserialize(d)? {
+                    Some(n) => Value::Count(n),
+                    None => return Ok(()),
+                },
+                Kind::Choice(..) => {
+                    let choices: Vec<(usize, &str)> = OPTIONS
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, o)| o.yaml == key)
+                        .filter_map(|(j, o)| match o.kind {
+                            Kind::Choice(c, _) => Some((j, c)),
+                            _ => None,
+                        })
+                        .collect();
+                    let names: Vec<&str> = choices.iter().map(|(_, c)| *c).collect();
+                    let v = d.deserialize_str(Text(
+                        &|s| crate::parse::options::one_of(s, key, &names),
+                        false,
+                    ))?;
+                    let v = v.trim();
+                    if let Some((j, _)) = choices.iter().find(|(_, c)| c.eq_ignore_ascii_case(v)) {
+                        layer.push(*j, Value::Switch(true));
+                    }
+                    return Ok(());
+                }
+                Kind::Text(check, _) => Value::Text(d.deserialize_str(Text(&check, false))?),
+                Kind::Commas { check, .. } => Value::Text(
+                    d.deserialize_any(List {
+                        check: &check,
+                        scalar: true,
+                        commas: true,
+                    })?
+                    .join(","),
+                ),
+                Kind::List { check, commas, .. } => {
+                    let v = d.deserialize_any(List {
+                        check: &check,
+                        scalar: true,
+                        commas,
+                    })?;
+                    // An empty list says nothing, as in the other inputs.
+                    Value::List(v)
+                }
+                Kind::Words(_) => Value::Words(
+                    d.deserialize_any(List {
+                        check: &|_| Ok(()),
+                        scalar: false,
+                        commas: false,
+                    })?
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
+                ),
+            };
+            layer.push(i, v);
+            Ok(())
         }
     }
 
     /// One scalar (string or number; not a boolean or null), checked; with
     /// `commas`, each comma-separated part is checked.
     #[derive(Clone, Copy)]
-    struct Text(Check, bool);
+    struct Text<'a>(&'a dyn Fn(&str) -> crate::error::Result<()>, bool);
 
-    impl<'de> Visitor<'de> for Text {
+    impl<'de> Visitor<'de> for Text<'_> {
         type Value = String;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a string or a number")
@@ -245,7 +275,7 @@ mod file {
     // Scalars are read as their text (`deserialize_str`: YAML's `65535` is
     // "65535"), so lockdrop's own parsers see exactly what was written and
     // no float parsing or printing is linked in for them.
-    impl<'de> DeserializeSeed<'de> for Text {
+    impl<'de> DeserializeSeed<'de> for Text<'_> {
         type Value = String;
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
             d.deserialize_str(self)
@@ -266,13 +296,13 @@ mod file {
     /// A list of scalars, or (when `scalar` is set) one scalar standing for
     /// a one-element list; `commas` splits entries like the flag does.
     #[derive(Clone, Copy)]
-    struct List {
-        check: Check,
+    struct List<'a> {
+        check: &'a dyn Fn(&str) -> crate::error::Result<()>,
         scalar: bool,
         commas: bool,
     }
 
-    impl<'de> Visitor<'de> for List {
+    impl<'de> Visitor<'de> for List<'_> {
         type Value = Vec<String>;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str(if self.scalar {
@@ -306,88 +336,6 @@ mod file {
         }
     }
 
-    fn any(_: &str) -> crate::error::Result<()> {
-        Ok(())
-    }
-
-    fn one_of(v: &str, what: &str, allowed: &[&str]) -> crate::error::Result<()> {
-        if allowed.iter().any(|a| a.eq_ignore_ascii_case(v.trim())) {
-            Ok(())
-        } else {
-            Err(crate::error::Error::Usage(format!(
-                "invalid {} {:?}: use {}",
-                what,
-                v,
-                allowed.join(" or ")
-            )))
-        }
-    }
-
-    macro_rules! text_key {
-        ($($name:ident => $check:expr;)*) => { $(
-            fn $name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-                d.deserialize_str(Text($check, false)).map(Some)
-            }
-        )* };
-    }
-    macro_rules! list_key {
-        ($($name:ident => $check:expr, $scalar:expr, $commas:expr;)*) => { $(
-            fn $name<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-                d.deserialize_any(List { check: $check, scalar: $scalar, commas: $commas })
-            }
-        )* };
-    }
-
-    text_key! {
-        user => |s| users::parse_spec(s).map(drop);
-        memlock => |s| rlimits::parse_value(s).map(drop);
-        memlock_via => |s| one_of(s, "memlock-via", &["auto", "rlimit", "ambient"]);
-        any_text => any;
-        mode => |s| one_of(s, "mode", &["exec", "supervise"]);
-        grace => |s| signals::parse_duration(s).map(drop);
-        pdeathsig => |s| signals::parse_signal(s).map(drop);
-        profile => |s| match crate::parse::profiles::find(s) {
-            Some(_) => Ok(()),
-            None => Err(crate::error::Error::Usage(format!(
-                "unknown profile {:?}: use one of {}", s, crate::parse::profiles::names()))),
-        };
-        sysctl_policy => |s| sysctl::parse_policy(s).map(drop);
-    }
-    list_key! {
-        rlimit => |s| rlimits::parse_spec(s).map(drop), true, false;
-        cap_list => |s| caps::parse(s).map(drop), true, true;
-        rewrite => |s| signals::parse_rewrite(s).map(drop), true, false;
-        sysctl => |s| sysctl::parse(s).map(drop), true, false;
-        command => any, false, false;
-    }
-
-    /// `groups: "a,b"`, `groups: [a, 10]` or `groups: []` (none): kept as the
-    /// flag's comma-separated text.
-    fn groups<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        d.deserialize_any(List {
-            check: any,
-            scalar: true,
-            commas: true,
-        })
-        .map(|v| Some(v.join(",")))
-    }
-
-    /// `remap-exit: 143` or `remap-exit: [143, 130]`.
-    fn remap_exit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        d.deserialize_any(List {
-            check: |s| match s.trim().parse::<u8>() {
-                Ok(_) => Ok(()),
-                Err(_) => Err(crate::error::Error::Usage(format!(
-                    "invalid remap-exit {:?}: list exit codes from 0 to 255, e.g. 143",
-                    s
-                ))),
-            },
-            scalar: true,
-            commas: true,
-        })
-        .map(|v| Some(v.join(",")))
-    }
-
     /// One line for any error, starting with where it is: unknown keys get
     /// the nearest key name, syntax errors a hint.
     pub fn explain(e: &yaml_serde::Error) -> String {
@@ -398,8 +346,7 @@ mod file {
             .unwrap_or_default();
         if let Some(rest) = msg.strip_prefix("unknown field `") {
             let key = rest.split('`').next().unwrap_or("");
-            let hint = KEYS
-                .iter()
+            let hint = keys()
                 .map(|k| (k, caps::distance(key, k)))
                 .min_by_key(|(_, d)| *d)
                 .filter(|(_, d)| *d <= 3)
@@ -446,7 +393,8 @@ mod tests {
              profile: elasticsearch\nsysctl: [\"vm.max_map_count>=262144\"]\nsysctl-policy: warn\n\
              verbose: 2\nquiet: false\ncommand: [java, -jar, app.jar]\n",
         )
-        .unwrap();
+        .unwrap()
+        .options();
         assert_eq!(o.user.as_deref(), Some("es:1000"));
         assert_eq!(o.groups.as_deref(), Some("wheel,10"));
         assert_eq!(o.rlimits, ["nofile=65535", "core=0"]);
@@ -460,7 +408,9 @@ mod tests {
 
     #[test]
     fn numbers_are_values() {
-        let o = parse("memlock: 65536\nuser: 1000:1000\ngrace: 1.5\nremap-exit: 143\n").unwrap();
+        let o = parse("memlock: 65536\nuser: 1000:1000\ngrace: 1.5\nremap-exit: 143\n")
+            .unwrap()
+            .options();
         assert_eq!(o.memlock.as_deref(), Some("65536"));
         assert_eq!(o.user.as_deref(), Some("1000:1000"));
         assert_eq!(o.grace.as_deref(), Some("1.5"));
@@ -501,7 +451,7 @@ mod tests {
 
     #[test]
     fn empty_file_is_empty_config() {
-        assert_eq!(parse("# nothing\n\n").unwrap(), Options::default());
+        assert_eq!(parse("# nothing\n\n").unwrap(), Layer::default());
     }
 
     #[test]
@@ -528,13 +478,23 @@ mod tests {
                 ),
             ],
         );
-        let flags = Options {
-            profile: Some("elasticsearch".into()),
-            rlimits: vec!["nofile=100000".into()],
-            sysctls: vec!["vm.max_map_count>=100000".into(), "vm.swappiness<=1".into()],
-            ..Options::default()
-        };
-        let o = layered(Options::default(), flags, &host).unwrap();
+        let flags = crate::parse::flags::parse_args(
+            [
+                "--profile",
+                "elasticsearch",
+                "-l",
+                "nofile=100000",
+                "--sysctl",
+                "vm.max_map_count>=100000",
+                "--sysctl",
+                "vm.swappiness<=1",
+            ]
+            .iter()
+            .map(Into::into)
+            .collect(),
+        )
+        .unwrap();
+        let o = layered(Layer::default(), flags, &host).unwrap();
         assert_eq!(o.rlimits.first().map(String::as_str), Some("nofile=65535"));
         assert_eq!(o.rlimits.last().map(String::as_str), Some("nofile=100000"));
         // The host's nproc is already above the profile's minimum: not lowered.

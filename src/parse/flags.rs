@@ -1,163 +1,19 @@
-//! Command line and environment → `Options` (what the user said, still
-//! strings). Owns the flag table that `--help` prints and README copies; does
-//! not interpret values (that is `plan`'s job), except to split the command
+//! The command line and the `LOCKDROP_*` environment → a `Layer` each,
+//! driven by the option table (`options::OPTIONS`), plus the two texts
+//! rendered from that table: `--help` and README's options table. Does not
+//! interpret values (that is `resolve`'s job), except to split the command
 //! off: the first non-option word starts the command and owns every word
 //! after it, even ones that look like options.
 use crate::error::{Error, Result};
+use crate::parse::options::{Kind, Layer, Sep, Value, OPTIONS};
 use std::ffi::OsString;
 
-/// Execution mode of the command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Replace lockdrop with the command (execve).
-    Exec,
-    /// Fork the command and stay as its supervisor (PID-1 duties).
-    Supervise,
-}
+pub use crate::parse::options::{Action, Mode, Opt, Options};
 
-/// Everything the user asked for, unresolved. Every field is optional so that
-/// layers (defaults < profile < file < environment < flags) merge field by
-/// field with `Options::overlay`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Options {
-    pub user: Option<String>,
-    pub groups: Option<String>,
-    pub rlimits: Vec<String>,
-    pub memlock: Option<String>,
-    pub memlock_via: Option<String>,
-    pub require_caps: Vec<String>,
-    pub ambient_caps: Vec<String>,
-    pub no_new_privs: Option<bool>,
-    pub workdir: Option<String>,
-    pub verbose: Option<u8>,
-    pub quiet: Option<bool>,
-    pub mode: Option<Mode>,
-    pub pdeathsig: Option<String>,
-    pub process_group: Option<bool>,
-    pub rewrite: Vec<String>,
-    pub grace: Option<String>,
-    pub remap_exit: Option<String>,
-    pub config: Option<String>,
-    pub profile: Option<String>,
-    pub sysctls: Vec<String>,
-    pub sysctl_policy: Option<String>,
-    pub check: bool,
-    pub doctor: bool,
-    pub json: bool,
-    pub help: bool,
-    pub version: bool,
-    pub command: Vec<OsString>,
+/// The options `--help` and README list (every one with a flag).
+pub fn flags() -> impl Iterator<Item = &'static Opt> {
+    OPTIONS.iter().filter(|f| !f.long.is_empty())
 }
-
-impl Options {
-    /// `self` overridden by every field `top` sets. Lists given in `top`
-    /// replace (not extend) the lower layer's list: a flag states the whole
-    /// value, as the environment variable does.
-    pub fn overlay(mut self, top: Options) -> Options {
-        macro_rules! opt { ($($f:ident),*) => { $( if top.$f.is_some() { self.$f = top.$f; } )* } }
-        macro_rules! list { ($($f:ident),*) => { $( if !top.$f.is_empty() { self.$f = top.$f; } )* } }
-        opt!(
-            user,
-            groups,
-            memlock,
-            memlock_via,
-            no_new_privs,
-            workdir,
-            verbose,
-            quiet,
-            mode,
-            pdeathsig,
-            process_group,
-            grace,
-            remap_exit,
-            config,
-            profile,
-            sysctl_policy
-        );
-        list!(
-            rlimits,
-            require_caps,
-            ambient_caps,
-            rewrite,
-            sysctls,
-            command
-        );
-        self.check |= top.check;
-        self.doctor |= top.doctor;
-        self.json |= top.json;
-        self.help |= top.help;
-        self.version |= top.version;
-        self
-    }
-}
-
-/// One documented flag: the single source for `--help`, README and the
-/// environment variable table.
-pub struct Flag {
-    pub long: &'static str,
-    pub short: Option<char>,
-    pub value: &'static str,
-    pub env: &'static str,
-    pub help: &'static str,
-}
-
-macro_rules! flag {
-    ($long:expr, $short:expr, $value:expr, $env:expr, $help:expr) => {
-        Flag {
-            long: $long,
-            short: $short,
-            value: $value,
-            env: $env,
-            help: $help,
-        }
-    };
-}
-
-pub const FLAGS: &[Flag] = &[
-    flag!("user", Some('u'), "SPEC", "LOCKDROP_USER",
-        "run the command as NAME, UID, NAME:GROUP, UID:GID (read from /etc/passwd and /etc/group, no PAM)"),
-    flag!("groups", None, "LIST", "LOCKDROP_GROUPS",
-        "supplementary groups, comma-separated names or gids, replacing the computed ones (\"\" = none)"),
-    flag!("rlimit", Some('l'), "NAME=SOFT[:HARD]", "LOCKDROP_RLIMIT",
-        "set a resource limit (memlock, nofile, nproc, core, ...; K/M/G/T, unlimited, -1); repeatable, env: space-separated"),
-    flag!("memlock", None, "VALUE", "LOCKDROP_MEMLOCK",
-        "the command must be able to lock VALUE bytes (e.g. unlimited, 64M)"),
-    flag!("memlock-via", None, "auto|rlimit|ambient", "LOCKDROP_MEMLOCK_VIA",
-        "how --memlock is met: raise RLIMIT_MEMLOCK, or keep CAP_IPC_LOCK ambient (default auto)"),
-    flag!("require-cap", None, "LIST", "LOCKDROP_REQUIRE_CAP",
-        "fail unless each capability is in the effective set (ipc_lock, IPC_LOCK, CAP_IPC_LOCK)"),
-    flag!("ambient-cap", None, "LIST", "LOCKDROP_AMBIENT_CAP",
-        "capabilities the command keeps as ambient after the user switch"),
-    flag!("no-new-privs", None, "", "LOCKDROP_NO_NEW_PRIVS",
-        "set PR_SET_NO_NEW_PRIVS before exec (set-uid binaries gain nothing)"),
-    flag!("workdir", Some('w'), "DIR", "LOCKDROP_WORKDIR", "change to DIR before running the command"),
-    flag!("exec", None, "", "LOCKDROP_MODE=exec", "replace lockdrop with the command (default when not PID 1)"),
-    flag!("supervise", None, "", "LOCKDROP_MODE=supervise",
-        "stay as the command's supervisor: forward signals, reap zombies (default as PID 1)"),
-    flag!("process-group", Some('g'), "", "LOCKDROP_PROCESS_GROUP",
-        "forward signals to the command's whole process group"),
-    flag!("rewrite", None, "FROM:TO", "LOCKDROP_REWRITE",
-        "forward signal FROM as TO (names or numbers; TO=0 drops it); repeatable"),
-    flag!("grace", None, "DURATION", "LOCKDROP_GRACE",
-        "on shutdown give the rest of the tree DURATION (10s, 500ms) after SIGTERM, then SIGKILL (default 0)"),
-    flag!("remap-exit", None, "N[,M]", "LOCKDROP_REMAP_EXIT",
-        "exit 0 instead of these codes (e.g. 143 for a JVM stopped by SIGTERM)"),
-    flag!("pdeathsig", None, "SIG", "LOCKDROP_PDEATHSIG", "signal lockdrop receives when its parent dies"),
-    flag!("config", Some('c'), "FILE", "LOCKDROP_CONFIG", "read options (and the command) from a YAML file"),
-    flag!("profile", None, "NAME|list", "LOCKDROP_PROFILE",
-        "start from a service profile (elasticsearch, opensearch, cassandra); `list` prints them"),
-    flag!("sysctl", None, "KEY OP VALUE", "LOCKDROP_SYSCTL",
-        "require a kernel tunable, OP one of >= <= = (vm.max_map_count>=262144); repeatable, env: comma-separated"),
-    flag!("sysctl-policy", None, "error|warn|modify", "LOCKDROP_SYSCTL_POLICY",
-        "what a failed --sysctl does (default error; modify writes /proc/sys when it can)"),
-    flag!("check", None, "", "", "resolve and check everything, print the plan, change nothing; exit 0 or 125"),
-    flag!("doctor", None, "", "", "print a report of this environment (identity, caps, limits, sysctls, cgroups)"),
-    flag!("json", None, "", "", "with --check or --doctor: print one JSON document"),
-    flag!("verbose", Some('v'), "", "LOCKDROP_VERBOSE", "say each step on stderr (repeat for more)"),
-    flag!("quiet", Some('q'), "", "LOCKDROP_QUIET", "print errors only"),
-    flag!("help", Some('h'), "", "", "print this help"),
-    flag!("version", Some('V'), "", "", "print the version"),
-];
 
 pub const EXIT_CODES: &str = "\
 exit codes:
@@ -174,7 +30,7 @@ pub fn help_text() -> String {
         " - container entrypoint: raise limits, check capabilities, drop to a user, run\n\n",
         "usage: lockdrop [OPTIONS] [--] COMMAND [ARG]...\n\noptions:\n"
     ));
-    for f in FLAGS {
+    for f in flags() {
         let short = f
             .short
             .map(|c| format!("-{}, ", c))
@@ -183,8 +39,8 @@ pub fn help_text() -> String {
         s.push_str(&format!("{:<44}{}\n", left.trim_end(), f.help));
     }
     s.push_str("\nenvironment (flags win over the environment):\n");
-    for f in FLAGS.iter().filter(|f| !f.env.is_empty()) {
-        s.push_str(&format!("  {:<28}--{}\n", f.env, f.long));
+    for f in flags().filter(|f| !f.env.is_empty()) {
+        s.push_str(&format!("  {:<28}--{}\n", f.env_text(), f.long));
     }
     s.push('\n');
     s.push_str(EXIT_CODES);
@@ -192,11 +48,11 @@ pub fn help_text() -> String {
     s
 }
 
-/// The options table of README.md, rendered from `FLAGS` (a test keeps the
+/// The options table of README.md, rendered from `OPTIONS` (a test keeps the
 /// README's copy identical; `UPDATE_README=1 cargo test readme` rewrites it).
 pub fn markdown_table() -> String {
     let mut s = String::from("| option | environment | what it does |\n|---|---|---|\n");
-    for f in FLAGS {
+    for f in flags() {
         let short = f.short.map(|c| format!("`-{}`, ", c)).unwrap_or_default();
         let val = if f.value.is_empty() {
             String::new()
@@ -206,7 +62,7 @@ pub fn markdown_table() -> String {
         let env = if f.env.is_empty() {
             String::new()
         } else {
-            format!("`{}`", f.env)
+            format!("`{}`", f.env_text())
         };
         s.push_str(&format!(
             "| {}`--{}{}` | {} | {} |\n",
@@ -239,10 +95,11 @@ fn split_list(v: &str) -> Vec<String> {
         .collect()
 }
 
-/// Parses the command line (without argv[0]).
-pub fn parse_args(args: Vec<OsString>) -> Result<Options> {
-    use lexopt::prelude::*;
-    let mut o = Options::default();
+/// Parses the command line (without argv[0]) into a layer, through the
+/// table: a flag's value is taken as given (`resolve` checks it).
+pub fn parse_args(args: Vec<OsString>) -> Result<Layer> {
+    use lexopt::Arg::{Long, Short, Value as Word};
+    let mut said = Layer::default();
     let mut p = lexopt::Parser::from_args(args);
     loop {
         let arg = match p.next() {
@@ -250,115 +107,120 @@ pub fn parse_args(args: Vec<OsString>) -> Result<Options> {
             Ok(None) => break,
             Err(e) => return Err(usage(e.to_string())),
         };
-        match arg {
-            Short('u') | Long("user") => o.user = Some(value(&mut p, "user")?),
-            Long("groups") => o.groups = Some(value(&mut p, "groups")?),
-            Short('l') | Long("rlimit") => o.rlimits.push(value(&mut p, "rlimit")?),
-            Long("memlock") => o.memlock = Some(value(&mut p, "memlock")?),
-            Long("memlock-via") => o.memlock_via = Some(value(&mut p, "memlock-via")?),
-            Long("require-cap") => o
-                .require_caps
-                .extend(split_list(&value(&mut p, "require-cap")?)),
-            Long("ambient-cap") => o
-                .ambient_caps
-                .extend(split_list(&value(&mut p, "ambient-cap")?)),
-            Long("no-new-privs") => o.no_new_privs = Some(true),
-            Short('w') | Long("workdir") => o.workdir = Some(value(&mut p, "workdir")?),
-            Long("exec") => o.mode = Some(Mode::Exec),
-            Long("supervise") => o.mode = Some(Mode::Supervise),
-            Short('g') | Long("process-group") => o.process_group = Some(true),
-            Long("rewrite") => o.rewrite.push(value(&mut p, "rewrite")?),
-            Long("grace") => o.grace = Some(value(&mut p, "grace")?),
-            Long("remap-exit") => o.remap_exit = Some(value(&mut p, "remap-exit")?),
-            Long("pdeathsig") => o.pdeathsig = Some(value(&mut p, "pdeathsig")?),
-            Short('c') | Long("config") => o.config = Some(value(&mut p, "config")?),
-            Long("profile") => o.profile = Some(value(&mut p, "profile")?),
-            Long("sysctl") => o.sysctls.push(value(&mut p, "sysctl")?),
-            Long("sysctl-policy") => o.sysctl_policy = Some(value(&mut p, "sysctl-policy")?),
-            Long("check") => o.check = true,
-            Long("doctor") => o.doctor = true,
-            Long("json") => o.json = true,
-            Short('v') | Long("verbose") => {
-                o.verbose = Some(o.verbose.unwrap_or(0).saturating_add(1))
-            }
-            Short('q') | Long("quiet") => o.quiet = Some(true),
-            Short('h') | Long("help") => o.help = true,
-            Short('V') | Long("version") => o.version = true,
-            Value(first) => {
-                o.command.push(first);
-                o.command
-                    .extend(p.raw_args().map_err(|e| usage(e.to_string()))?);
+        let found = match &arg {
+            Short(c) => OPTIONS.iter().position(|f| f.short == Some(*c)),
+            Long(l) => OPTIONS
+                .iter()
+                .position(|f| !f.long.is_empty() && f.long == *l),
+            Word(_) => None,
+        };
+        let i = match (found, arg) {
+            (Some(i), _) => i,
+            // `--` followed by the command: lexopt returns the words after `--` as Values.
+            (None, Word(first)) => {
+                let mut words = vec![first];
+                words.extend(p.raw_args().map_err(|e| usage(e.to_string()))?);
+                if let Some(i) = OPTIONS
+                    .iter()
+                    .position(|f| matches!(f.kind, Kind::Words(_)))
+                {
+                    said.push(i, Value::Words(words));
+                }
                 break;
             }
-            other => return Err(usage(other.unexpected().to_string())),
-        }
+            (None, other) => return Err(usage(other.unexpected().to_string())),
+        };
+        let f = &OPTIONS[i];
+        let v = match f.kind {
+            Kind::Switch(_) | Kind::Choice(..) => Value::Switch(true),
+            Kind::Count(_) => Value::Count(1),
+            Kind::Text(..) | Kind::Commas { .. } => Value::Text(value(&mut p, f.long)?),
+            Kind::List { commas, .. } => {
+                let v = value(&mut p, f.long)?;
+                Value::List(if commas { split_list(&v) } else { vec![v] })
+            }
+            Kind::Words(_) => continue,
+        };
+        said.push(i, v);
     }
-    // `--` followed by the command: lexopt returns the words after `--` as Values.
-    Ok(o)
+    Ok(said)
 }
 
-/// Reads the `LOCKDROP_*` environment variables into an `Options` layer.
-/// `get` is injectable so tests need not touch the process environment.
-pub fn parse_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Options> {
-    let mut o = Options::default();
-    let bool_of = |k: &str| -> Result<Option<bool>> {
-        match get(k).as_deref().map(str::trim) {
-            None | Some("") => Ok(None),
-            Some("1" | "true" | "yes" | "on") => Ok(Some(true)),
-            Some("0" | "false" | "no" | "off") => Ok(Some(false)),
-            Some(v) => Err(usage(format!("{}={:?}: expected true or false", k, v))),
+/// Reads the `LOCKDROP_*` environment variables into a layer, through the
+/// table. `get` is injectable so tests need not touch the process
+/// environment. An empty variable says nothing (except for `--groups`,
+/// where "" means none).
+pub fn parse_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Layer> {
+    let mut said = Layer::default();
+    for (i, f) in OPTIONS.iter().enumerate() {
+        if f.env.is_empty() {
+            continue;
         }
-    };
-    let s = |k: &str| get(k).filter(|v| !v.is_empty());
-    o.user = s("LOCKDROP_USER");
-    o.groups = get("LOCKDROP_GROUPS");
-    o.rlimits = s("LOCKDROP_RLIMIT")
-        .map(|v| v.split_whitespace().map(String::from).collect())
-        .unwrap_or_default();
-    o.memlock = s("LOCKDROP_MEMLOCK");
-    o.memlock_via = s("LOCKDROP_MEMLOCK_VIA");
-    o.require_caps = s("LOCKDROP_REQUIRE_CAP")
-        .map(|v| split_list(&v))
-        .unwrap_or_default();
-    o.ambient_caps = s("LOCKDROP_AMBIENT_CAP")
-        .map(|v| split_list(&v))
-        .unwrap_or_default();
-    o.no_new_privs = bool_of("LOCKDROP_NO_NEW_PRIVS")?;
-    o.workdir = s("LOCKDROP_WORKDIR");
-    o.mode = match s("LOCKDROP_MODE").as_deref() {
-        None => None,
-        Some("exec") => Some(Mode::Exec),
-        Some("supervise") => Some(Mode::Supervise),
-        Some(v) => {
-            return Err(usage(format!(
-                "LOCKDROP_MODE={:?}: expected exec or supervise",
-                v
-            )))
-        }
-    };
-    o.process_group = bool_of("LOCKDROP_PROCESS_GROUP")?;
-    o.rewrite = s("LOCKDROP_REWRITE")
-        .map(|v| v.split_whitespace().map(String::from).collect())
-        .unwrap_or_default();
-    o.grace = s("LOCKDROP_GRACE");
-    o.remap_exit = s("LOCKDROP_REMAP_EXIT");
-    o.pdeathsig = s("LOCKDROP_PDEATHSIG");
-    o.config = s("LOCKDROP_CONFIG");
-    o.profile = s("LOCKDROP_PROFILE");
-    // Commas, not spaces: "vm.max_map_count >= 262144" may contain spaces.
-    o.sysctls = s("LOCKDROP_SYSCTL")
-        .map(|v| split_list(&v))
-        .unwrap_or_default();
-    o.sysctl_policy = s("LOCKDROP_SYSCTL_POLICY");
-    o.verbose = match s("LOCKDROP_VERBOSE") {
-        None => None,
-        Some(v) => Some(
-            v.parse()
-                .map_err(|_| usage(format!("LOCKDROP_VERBOSE={:?}: expected a number", v)))?,
-        ),
-    };
-    o.quiet = bool_of("LOCKDROP_QUIET")?;
-    Ok(o)
+        let k = f.env;
+        let raw = get(k);
+        let s = raw.clone().filter(|v| !v.is_empty());
+        let v = match f.kind {
+            Kind::Switch(_) => match raw.as_deref().map(str::trim) {
+                None | Some("") => continue,
+                Some("1" | "true" | "yes" | "on") => Value::Switch(true),
+                Some("0" | "false" | "no" | "off") => Value::Switch(false),
+                Some(v) => return Err(usage(format!("{}={:?}: expected true or false", k, v))),
+            },
+            Kind::Choice(..) => {
+                // One variable for the whole choice: read at its first entry.
+                if OPTIONS[..i].iter().any(|g| g.env == k) {
+                    continue;
+                }
+                let Some(v) = s else { continue };
+                let choices = || OPTIONS.iter().enumerate().filter(|(_, g)| g.env == k);
+                match choices().find(|(_, g)| matches!(g.kind, Kind::Choice(c, _) if c == v)) {
+                    Some((j, _)) => {
+                        said.push(j, Value::Switch(true));
+                        continue;
+                    }
+                    None => {
+                        let names: Vec<&str> = choices()
+                            .filter_map(|(_, g)| match g.kind {
+                                Kind::Choice(c, _) => Some(c),
+                                _ => None,
+                            })
+                            .collect();
+                        return Err(usage(format!(
+                            "{}={:?}: expected {}",
+                            k,
+                            v,
+                            names.join(" or ")
+                        )));
+                    }
+                }
+            }
+            Kind::Count(_) => match s {
+                None => continue,
+                Some(v) => Value::Count(
+                    v.parse()
+                        .map_err(|_| usage(format!("{}={:?}: expected a number", k, v)))?,
+                ),
+            },
+            Kind::Commas { empty: true, .. } => match raw {
+                None => continue,
+                Some(v) => Value::Text(v),
+            },
+            Kind::Text(..) | Kind::Commas { .. } => match s {
+                None => continue,
+                Some(v) => Value::Text(v),
+            },
+            Kind::List { sep, .. } => match s {
+                None => continue,
+                Some(v) => Value::List(match sep {
+                    Sep::Spaces => v.split_whitespace().map(String::from).collect(),
+                    Sep::Commas => split_list(&v),
+                }),
+            },
+            Kind::Words(_) => continue,
+        };
+        said.push(i, v);
+    }
+    Ok(said)
 }
 
 #[cfg(test)]
@@ -371,15 +233,19 @@ mod tests {
 
     #[test]
     fn command_owns_the_rest() {
-        let o = parse_args(args(&["-u", "es", "java", "-u", "--help"])).unwrap();
+        let o = parse_args(args(&["-u", "es", "java", "-u", "--help"]))
+            .unwrap()
+            .options();
         assert_eq!(o.user.as_deref(), Some("es"));
         assert_eq!(o.command, args(&["java", "-u", "--help"]));
-        assert!(!o.help);
+        assert_eq!(o.action, Action::Run);
     }
 
     #[test]
     fn double_dash_starts_command() {
-        let o = parse_args(args(&["--memlock", "unlimited", "--", "--weird", "-x"])).unwrap();
+        let o = parse_args(args(&["--memlock", "unlimited", "--", "--weird", "-x"]))
+            .unwrap()
+            .options();
         assert_eq!(o.memlock.as_deref(), Some("unlimited"));
         assert_eq!(o.command, args(&["--weird", "-x"]));
     }
@@ -393,7 +259,8 @@ mod tests {
             OsString::from("echo"),
             bad.clone(),
         ])
-        .unwrap();
+        .unwrap()
+        .options();
         assert_eq!(o.command[1], bad);
     }
 
@@ -417,9 +284,10 @@ mod tests {
             "LOCKDROP_MODE" => Some("exec".to_string()),
             _ => None,
         };
-        let e = parse_env(&env).unwrap();
-        let f = parse_args(args(&["--user", "flaguser", "true"])).unwrap();
-        let o = e.overlay(f);
+        let mut o = parse_env(&env).unwrap().options();
+        parse_args(args(&["--user", "flaguser", "true"]))
+            .unwrap()
+            .apply(&mut o);
         assert_eq!(o.user.as_deref(), Some("flaguser"));
         assert_eq!(o.memlock.as_deref(), Some("64M"));
         assert_eq!(o.mode, Some(Mode::Exec));
@@ -450,10 +318,10 @@ mod tests {
     #[test]
     fn help_names_every_flag_env_and_exit_code() {
         let h = help_text();
-        for f in FLAGS {
+        for f in flags() {
             assert!(h.contains(&format!("--{}", f.long)), "{}", f.long);
             if !f.env.is_empty() {
-                assert!(h.contains(f.env), "{}", f.env);
+                assert!(h.contains(&f.env_text()), "{}", f.env);
             }
         }
         for code in ["125", "126", "127", "128+N"] {

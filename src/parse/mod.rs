@@ -3,6 +3,7 @@
 //! strings), layered defaults < profile < file < environment < flags.
 pub mod config;
 pub mod flags;
+pub mod options;
 pub mod profiles;
 
-pub use flags::{Mode, Options};
+pub use options::{Action, Mode, Options};

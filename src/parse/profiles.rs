@@ -16,9 +16,10 @@
 //!   1048576, nproc 32768, as unlimited, vm.max_map_count 1048575);
 //!   `StartupChecks.checkMaxMapCount` wording; `bin/cassandra` refuses uid or
 //!   gid 0 unless started with `-R`.
+use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::model::rlimits::{self, Resource};
-use crate::parse::flags::Options;
+use crate::parse::options::{Layer, Value};
 
 /// What a service does when started as root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +97,18 @@ pub fn find(name: &str) -> Option<&'static Profile> {
         .find(|p| p.name.eq_ignore_ascii_case(name.trim()))
 }
 
+/// The profile named `name` (any case), or the error naming the ones there
+/// are: the one lookup for the config file, the layers and `resolve`.
+pub fn lookup(name: &str) -> Result<&'static Profile> {
+    find(name).ok_or_else(|| {
+        Error::Usage(format!(
+            "unknown profile {:?}: use one of {}",
+            name,
+            names()
+        ))
+    })
+}
+
 /// The names, for error messages: "elasticsearch, opensearch, cassandra".
 pub fn names() -> String {
     PROFILES
@@ -117,22 +130,46 @@ impl Profile {
     /// The profile as the lowest options layer. Its limits are minimums
     /// (what the service's checks demand): a limit whose soft value on
     /// `host` already reaches one is left as it is, never lowered.
-    pub fn options(&self, host: &Host) -> Options {
-        Options {
-            rlimits: self
-                .rlimits
-                .iter()
-                .filter(|s| match rlimits::parse_spec(s) {
-                    Ok(spec) => host.limit(spec.resource).soft < spec.soft,
-                    Err(_) => true,
-                })
-                .map(|s| s.to_string())
-                .collect(),
-            memlock: Some(self.memlock.to_string()),
-            sysctls: self.sysctls.iter().map(|s| s.to_string()).collect(),
-            profile: Some(self.name.to_string()),
-            ..Options::default()
-        }
+    pub fn layer(&self, host: &Host) -> Layer {
+        let mut l = Layer::default();
+        l.set(
+            "rlimit",
+            Value::List(
+                self.rlimits
+                    .iter()
+                    .filter(|s| match rlimits::parse_spec(s) {
+                        Ok(spec) => host.limit(spec.resource).soft < spec.soft,
+                        Err(_) => true,
+                    })
+                    .map(|s| s.to_string())
+                    .collect(),
+            ),
+        );
+        l.set("memlock", Value::Text(self.memlock.to_string()));
+        l.set(
+            "sysctl",
+            Value::List(self.sysctls.iter().map(|s| s.to_string()).collect()),
+        );
+        l.set("profile", Value::Text(self.name.to_string()));
+        l
+    }
+
+    /// The soft limit this profile requires for `r`, if it sets one.
+    pub fn rlimit_min(&self, r: Resource) -> Option<u64> {
+        self.rlimits
+            .iter()
+            .filter_map(|s| rlimits::parse_spec(s).ok())
+            .find(|s| s.resource == r)
+            .map(|s| s.soft)
+    }
+
+    /// The minimum this profile requires for kernel tunable `key`, if any.
+    pub fn sysctl_min(&self, key: &str) -> Option<i64> {
+        self.sysctls
+            .iter()
+            .filter_map(|s| crate::model::sysctl::parse(s).ok())
+            .find(|r| r.key == key && r.op == crate::model::sysctl::Op::Ge)
+            .map(|r| r.value)
     }
 
     /// The service's own message for a kernel tunable below its minimum.

@@ -42,7 +42,7 @@ fn plan_rows(plan: &Plan, host: &Host) -> Vec<(&'static str, String, Value)> {
         format!("{:?}", plan.mode).to_lowercase(),
         format!("{:?}", plan.mode).to_lowercase().into(),
     ));
-    match plan.target.as_ref().filter(|_| plan.switch) {
+    match plan.target.as_ref() {
         Some(t) => {
             let groups: Vec<String> = t.groups.iter().map(|g| g.to_string()).collect();
             rows.push((

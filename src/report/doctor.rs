@@ -8,8 +8,9 @@
 use crate::error::Result;
 use crate::host::Host;
 use crate::model::caps::{self, CapSet};
-use crate::model::rlimits::{self, Resource, INFINITY};
+use crate::model::rlimits::{self, fmt_bytes, Resource, INFINITY};
 use crate::model::users;
+use crate::parse::profiles;
 use crate::report::json::{self, Value};
 
 const UNAVAILABLE: &str = "unavailable";
@@ -168,30 +169,6 @@ fn percent(a: u64, b: u64) -> u64 {
     }
 }
 
-fn human(n: u64) -> String {
-    if n == INFINITY {
-        return "unlimited".into();
-    }
-    let units = [
-        (1u64 << 40, "TiB"),
-        (1 << 30, "GiB"),
-        (1 << 20, "MiB"),
-        (1 << 10, "KiB"),
-    ];
-    for (size, unit) in units {
-        if n >= size {
-            let whole = n / size;
-            let tenth = (n % size) * 10 / size;
-            return if tenth == 0 {
-                format!("{} {}", whole, unit)
-            } else {
-                format!("{}.{} {}", whole, tenth, unit)
-            };
-        }
-    }
-    format!("{} bytes", n)
-}
-
 fn identity(host: &Host, status: &Status) -> Vec<Row> {
     let passwd = host.read("/etc/passwd").ok().unwrap_or_default();
     let group = host.read("/etc/group").ok().unwrap_or_default();
@@ -291,10 +268,17 @@ fn capabilities(host: &Host) -> Vec<Row> {
     ]
 }
 
+/// The soft limit Elasticsearch's bootstrap checks demand for `r` (the
+/// profile owns the number).
+fn es_needs(r: Resource) -> Option<u64> {
+    profiles::find("elasticsearch")?.rlimit_min(r)
+}
+
 fn limits(host: &Host) -> Vec<Row> {
-    let c = host.caps();
+    // The full capability state first: the report shows every set.
+    host.caps();
     let userns = host.in_user_namespace() == Some(true);
-    let can_raise = c.effective.has(caps::SYS_RESOURCE) && !userns;
+    let can_raise = host.can_raise_hard_limits();
     let mut rows = Vec::new();
     for r in Resource::all() {
         let key = r.name();
@@ -305,7 +289,7 @@ fn limits(host: &Host) -> Vec<Row> {
         let f = |v: u64| {
             // Limits counted in bytes (getrlimit(2)): fsize, data, stack, rss, memlock, as, msgqueue.
             if matches!(r.0, 1 | 2 | 3 | 5 | 8 | 9 | 12) {
-                human(v)
+                fmt_bytes(v)
             } else {
                 rlimits::fmt_value(v)
             }
@@ -318,12 +302,12 @@ fn limits(host: &Host) -> Vec<Row> {
                 .with("hard", json::limit(l.hard)),
         );
         let low = |want: u64| l.hard != INFINITY && l.hard < want && !can_raise;
-        let row = match r {
-            rlimits::NOFILE => row.problem_if(low(65535), || {
-                format!("hard limit below 65535 (Elasticsearch and OpenSearch refuse to start) and raising it needs CAP_SYS_RESOURCE{}: docker run --ulimit nofile=65535:65535", if userns { " outside a user namespace" } else { "" })
+        let row = match (r, es_needs(r)) {
+            (rlimits::NOFILE, Some(n)) => row.problem_if(low(n), || {
+                format!("hard limit below {n} (Elasticsearch and OpenSearch refuse to start) and raising it needs CAP_SYS_RESOURCE{}: docker run --ulimit nofile={n}:{n}", if userns { " outside a user namespace" } else { "" })
             }),
-            rlimits::NPROC => row.problem_if(low(4096), || {
-                "hard limit below 4096 threads (Elasticsearch's bootstrap check) and it cannot be raised here: docker run --ulimit nproc=4096:4096".into()
+            (rlimits::NPROC, Some(n)) => row.problem_if(low(n), || {
+                format!("hard limit below {n} threads (Elasticsearch's bootstrap check) and it cannot be raised here: docker run --ulimit nproc={n}:{n}")
             }),
             _ => row,
         };
@@ -339,10 +323,7 @@ fn limits(host: &Host) -> Vec<Row> {
 /// mlock(2) asks capable(CAP_IPC_LOCK), i.e. in the initial user namespace:
 /// inside any other one the capability does not lift the limit.
 fn memlock_verdict(host: &Host, can_raise: bool) -> Row {
-    let c = host.caps();
-    let ipc = c.permitted.has(caps::IPC_LOCK)
-        && c.bounding.has(caps::IPC_LOCK)
-        && host.in_user_namespace() != Some(true);
+    let ipc = host.ipc_lock_lifts_memlock();
     let hard = host.limit_opt(rlimits::MEMLOCK).map(|l| l.hard);
     let (bytes, via) = match hard {
         Some(h) if h == INFINITY || can_raise => (INFINITY, "rlimit"),
@@ -355,7 +336,7 @@ fn memlock_verdict(host: &Host, can_raise: bool) -> Row {
         if bytes == INFINITY {
             "unlimited bytes".to_string()
         } else {
-            format!("{} bytes ({})", bytes, human(bytes))
+            format!("{} bytes ({})", bytes, fmt_bytes(bytes))
         },
         if via == "no" {
             "no".to_string()
@@ -367,7 +348,7 @@ fn memlock_verdict(host: &Host, can_raise: bool) -> Row {
         if let Some(h) = hard {
             text.push_str(&format!(
                 " (RLIMIT_MEMLOCK alone allows {}; lockdrop --memlock keeps CAP_IPC_LOCK)",
-                human(h)
+                fmt_bytes(h)
             ));
         }
     }
@@ -481,12 +462,21 @@ fn sysctls(host: &Host) -> Vec<Row> {
         }
         Err(e) => rows.push(unavailable(key, &e)),
     };
+    // The services' own minimums, from their profiles.
+    let map_count = |name: &str| profiles::find(name)?.sysctl_min("vm.max_map_count");
+    let (es, cassandra) = (map_count("elasticsearch"), map_count("cassandra"));
     simple("vm.max_map_count", &|v| {
-        (v < 262144).then(|| "below 262144: Elasticsearch and OpenSearch refuse to start (bootstrap check), Cassandra wants 1048575; set it on the host: sysctl -w vm.max_map_count=262144".into())
+        let es = es.filter(|es| v < *es)?;
+        Some(format!("below {es}: Elasticsearch and OpenSearch refuse to start (bootstrap check){}; set it on the host: sysctl -w vm.max_map_count={es}",
+            cassandra.map(|c| format!(", Cassandra wants {c}")).unwrap_or_default()))
     });
     simple("fs.file-max", &|_| None);
+    let nofile = es_needs(rlimits::NOFILE);
     simple("fs.nr_open", &|v| {
-        (v < 65535).then(|| "RLIMIT_NOFILE cannot exceed it, and Elasticsearch needs 65535".into())
+        let n = nofile.filter(|n| (v as i128) < (*n as i128))?;
+        Some(format!(
+            "RLIMIT_NOFILE cannot exceed it, and Elasticsearch needs {n}"
+        ))
     });
     simple("fs.inotify.max_user_watches", &|v| {
         (v < 65536).then(|| "low: watchers share it per user across the host; inotify_add_watch fails with ENOSPC (\"no space left on device\")".into())
@@ -548,7 +538,7 @@ fn sysctls(host: &Host) -> Vec<Row> {
                         if total == 0 {
                             "none (no swap configured)".to_string()
                         } else {
-                            format!("{} of {}", human(used), human(total))
+                            format!("{} of {}", fmt_bytes(used), fmt_bytes(total))
                         },
                         Value::obj().with("used", used).with("total", total),
                     );
@@ -701,7 +691,7 @@ fn cgroups(host: &Host) -> Vec<Row> {
         let usage = cg_value(host, &dir, uf);
         let at_root = path == "/";
         let show = |v: Option<u64>| match v {
-            Some(v) if ctl == "memory" => human(v),
+            Some(v) if ctl == "memory" => fmt_bytes(v),
             Some(v) => rlimits::fmt_value(v),
             None => UNAVAILABLE.into(),
         };
@@ -736,8 +726,10 @@ fn cgroups(host: &Host) -> Vec<Row> {
             }
         }
         if ctl == "pids" {
-            if let Some(l) = limit.filter(|l| *l != INFINITY && *l < 4096) {
-                r = r.problem(format!("pids limit {} counts threads: Elasticsearch needs 4096 (docker run --pids-limit, kubelet podPidsLimit)", l));
+            if let (Some(l), Some(n)) = (limit, es_needs(rlimits::NPROC)) {
+                if l != INFINITY && l < n {
+                    r = r.problem(format!("pids limit {} counts threads: Elasticsearch needs {} (docker run --pids-limit, kubelet podPidsLimit)", l, n));
+                }
             }
         }
         rows.push(r);
@@ -747,7 +739,7 @@ fn cgroups(host: &Host) -> Vec<Row> {
                 "kernel memory (v1 kmem)",
                 match kmem {
                     Some(INFINITY) => "not limited".to_string(),
-                    Some(v) => format!("limited to {}", human(v)),
+                    Some(v) => format!("limited to {}", fmt_bytes(v)),
                     None => format!("{} (no memory.kmem.limit_in_bytes)", UNAVAILABLE),
                 },
                 Value::obj()
@@ -817,9 +809,6 @@ mod tests {
         assert_eq!(percent(1 << 60, 1 << 61), 50);
         assert_eq!(percent(u64::MAX, 1), u64::MAX);
         assert_eq!(percent(5, 0), 0);
-        assert_eq!(human(8 << 20), "8 MiB");
-        assert_eq!(human(1536), "1.5 KiB");
-        assert_eq!(human(INFINITY), "unlimited");
         let s = Status(Some("Uid:\t0\t1\t2\t3\nGroups:\t\nNSpid:\t9\t1\n".into()));
         assert_eq!(s.numbers("Uid"), Some(vec![0, 1, 2, 3]));
         assert_eq!(s.numbers("Groups"), Some(vec![]));

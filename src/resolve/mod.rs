@@ -65,10 +65,10 @@ impl LimitChange {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub mode: Mode,
-    /// Who the command runs as; None: as lockdrop was started.
+    /// Who the command runs as when ids and groups change; None: as
+    /// lockdrop was started (no --user, or, as non-root, a spec naming who
+    /// we already are).
     pub target: Option<Target>,
-    /// Whether ids and groups change (false for a same-user spec as non-root).
-    pub switch: bool,
     pub limits: Vec<LimitChange>,
     pub memlock: Option<Memlock>,
     pub require: CapSet,
@@ -87,21 +87,17 @@ pub struct Plan {
 impl Plan {
     /// The uid the command ends up with.
     pub fn final_uid(&self, host: &Host) -> u32 {
-        self.target
-            .as_ref()
-            .filter(|_| self.switch)
-            .map(|t| t.uid)
-            .unwrap_or(host.euid)
+        final_uid(self.target.as_ref(), host)
     }
     /// Whether the command's capability sets are set exactly to `ambient`:
     /// after a switch to a non-root uid.
     pub fn exact_caps(&self) -> bool {
-        self.switch && self.target.as_ref().is_some_and(|t| t.uid != 0)
+        self.target.as_ref().is_some_and(|t| t.uid != 0)
     }
     /// Capabilities lockdrop must hold to carry the plan out, each with why.
     pub fn needs(&self) -> Vec<(caps::Cap, String)> {
         let mut v = Vec::new();
-        if self.switch {
+        if self.target.is_some() {
             v.push((
                 caps::SETGID,
                 "to set the groups and gid of the target user".into(),
@@ -121,6 +117,11 @@ impl Plan {
         }
         v
     }
+}
+
+/// The uid the command ends up with, for a plan's target.
+fn final_uid(target: Option<&Target>, host: &Host) -> u32 {
+    target.map_or(host.euid, |t| t.uid)
 }
 
 fn to_cstring(what: &str, s: &[u8]) -> Result<CString> {
@@ -147,12 +148,8 @@ pub fn memlock_via(
     final_uid: u32,
     host: &Host,
 ) -> Via {
-    // mlock(2) honours CAP_IPC_LOCK only in the initial user namespace.
-    let ipc_lock_keepable = host.permitted().has(caps::IPC_LOCK)
-        && host.in_bounding(caps::IPC_LOCK)
-        && host.in_user_namespace() != Some(true);
-    let can_raise_hard =
-        host.effective().has(caps::SYS_RESOURCE) && host.in_user_namespace() != Some(true);
+    let ipc_lock_keepable = host.ipc_lock_lifts_memlock();
+    let can_raise_hard = host.can_raise_hard_limits();
     let rlimit_via = if current.soft >= want {
         Via::Already
     } else if current.hard >= want {
@@ -222,18 +219,11 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
         (None, None) => None,
     };
     // As non-root, a spec naming who we already are is a no-op, not an error.
-    let switch = match &target {
-        None => false,
-        Some(t) => host.euid == 0 || t.uid != host.euid || t.gid != host.gid,
-    };
-    let final_uid = target
-        .as_ref()
-        .filter(|_| switch)
-        .map(|t| t.uid)
-        .unwrap_or(host.euid);
+    let target = target.filter(|t| host.euid == 0 || t.uid != host.euid || t.gid != host.gid);
+    let final_uid = final_uid(target.as_ref(), host);
 
     // Limits. A later spec for the same resource replaces an earlier one
-    // (profile < file < flags arrive in that order after overlay).
+    // (profile < file < environment < flags arrive in that order from the layers).
     let mut limits: Vec<LimitChange> = Vec::new();
     for s in &o.rlimits {
         let spec = rlimits::parse_spec(s)?;
@@ -311,9 +301,7 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
         .unwrap_or(Policy::Error);
     let profile = match o.profile.as_deref() {
         None | Some("list") => None,
-        Some(n) => Some(
-            profiles::find(n).ok_or_else(|| Error::Usage(format!("unknown profile {:?}", n)))?,
-        ),
+        Some(n) => Some(profiles::lookup(n)?),
     };
 
     // The command and its environment.
@@ -328,7 +316,7 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
         .map(|a| to_cstring("an argument of the command", a.as_bytes()))
         .collect::<Result<Vec<_>>>()?;
     // HOME, USER and LOGNAME follow the target user; everything else passes through.
-    let env = match target.as_ref().filter(|_| switch) {
+    let env = match &target {
         None => None,
         Some(t) => {
             let kept = host
@@ -364,7 +352,6 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
     Ok(Plan {
         mode,
         target,
-        switch,
         limits,
         memlock,
         require,
@@ -456,7 +443,6 @@ mod tests {
         let p = resolve(&opts("es", "unlimited", None), &h).unwrap();
         assert_eq!(p.memlock.as_ref().unwrap().via, Via::Ambient);
         assert!(p.ambient.has(caps::IPC_LOCK));
-        assert!(p.switch);
         assert_eq!(p.target.as_ref().unwrap().groups, vec![1000, 10]);
         assert!(p
             .command
@@ -519,9 +505,9 @@ mod tests {
     fn non_root_same_user_is_noop() {
         let h = fixture(1000, 0, MIB8);
         let p = resolve(&opts("es", "1M", None), &h).unwrap();
-        assert!(!p.switch);
+        assert!(p.target.is_none());
         let p = resolve(&opts("root", "1M", None), &h).unwrap();
-        assert!(p.switch);
+        assert!(p.target.is_some());
     }
 
     #[test]

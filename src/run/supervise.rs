@@ -46,7 +46,7 @@ pub struct Saved {
 pub fn prepare(plan: &Plan, startup: Startup) -> Result<Saved> {
     let mask = startup
         .mask
-        .ok_or_else(|| Error::apply("rt_sigprocmask", libc::EINVAL))?;
+        .map_err(|e| Error::apply("rt_sigprocmask", e))?;
     let chld_ignored = sig::is_ignored(libc::SIGCHLD) == Some(true);
     if chld_ignored {
         sig::set_ignored(libc::SIGCHLD, false)
