@@ -205,6 +205,65 @@ pub fn reap_one() -> SysResult<Option<(i32, Exit)>> {
     Ok(Some((pid, how)))
 }
 
+/// How `wait_child` found the main child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Ended(Exit),
+    /// Stopped by this signal (reported once per stop, WUNTRACED).
+    Stopped(i32),
+}
+
+/// waitpid(pid, WNOHANG | WUNTRACED): Ok(None) while it runs unchanged.
+pub fn wait_child(pid: i32) -> SysResult<Option<State>> {
+    let mut status = 0;
+    // SAFETY: status is a valid out-pointer.
+    let r = check(unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG | libc::WUNTRACED) })?;
+    if r == 0 {
+        return Ok(None);
+    }
+    Ok(Some(if libc::WIFSTOPPED(status) {
+        State::Stopped(libc::WSTOPSIG(status))
+    } else if libc::WIFSIGNALED(status) {
+        State::Ended(Exit::Signal(libc::WTERMSIG(status)))
+    } else {
+        State::Ended(Exit::Code(libc::WEXITSTATUS(status)))
+    }))
+}
+
+/// pidfd_open(2) (Linux 5.3): a descriptor for exactly this process, which
+/// a later reuse of its pid number cannot redirect. Err(ENOSYS) on older
+/// kernels.
+pub fn pidfd_open(pid: i32) -> SysResult<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: integer-only syscall.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(errno());
+    }
+    // SAFETY: the kernel just returned this descriptor, owned by no one else.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// pidfd_send_signal(2): kill(2) through a pidfd.
+pub fn pidfd_kill(fd: &std::os::fd::OwnedFd, sig: i32) -> SysResult<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid descriptor, a NULL siginfo, no flags.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd.as_raw_fd(),
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(())
+    }
+}
+
 /// kill(2); `pid` < 0 signals a process group, -1 every process we may.
 pub fn kill(pid: i32, sig: i32) -> SysResult<()> {
     // SAFETY: integer-only syscall.
