@@ -234,7 +234,7 @@ fn start_child(plan: &Plan, host: &Host, saved: &Saved, session: Session, apart:
 /// what lockdrop was given, so a pipe's reader sees EOF when the child
 /// closes its end), cwd `/`.
 fn drop_privileges(keep: CapSet) -> Result<()> {
-    sys::capset(keep, keep, CapSet::EMPTY)
+    sys::capset_step("supervisor-capset", keep, keep, CapSet::EMPTY)
         .map_err(|e| Error::apply("capset (dropping the supervisor's capabilities)", e))?;
     // Ambient capabilities already fell out with permitted; this is cheap.
     let _ = sys::ambient_clear_all();
