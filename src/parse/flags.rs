@@ -139,7 +139,7 @@ pub const FLAGS: &[Flag] = &[
     flag!("rewrite", None, "FROM:TO", "LOCKDROP_REWRITE",
         "forward signal FROM as TO (names or numbers; TO=0 drops it); repeatable"),
     flag!("grace", None, "DURATION", "LOCKDROP_GRACE",
-        "on shutdown give the rest of the tree DURATION (10s, 500ms) after SIGTERM, then SIGKILL (default 0)"),
+        "on shutdown give the rest of the tree DURATION (10s, 500ms) after SIGTERM, then SIGKILL; 0 (default): when the command exits, SIGTERM to what it left, and exit at once"),
     flag!("remap-exit", None, "N[,M]", "LOCKDROP_REMAP_EXIT",
         "exit 0 instead of these codes (e.g. 143 for a JVM stopped by SIGTERM)"),
     flag!("pdeathsig", None, "SIG", "LOCKDROP_PDEATHSIG", "signal lockdrop receives when its parent dies"),
