@@ -120,10 +120,10 @@ pub fn run(plan: &Plan, host: &Host, saved: Saved) -> Result<i32> {
     let tty_ours = matches!((ctty, stdio[0]), (Ctty::Dev(d), Some((s0, _))) if d == s0)
         && matches!(session, Session::OwnGroup { .. });
 
-    let child = sig::fork().map_err(|e| Error::apply("fork", e))?;
-    if child == 0 {
-        start_child(plan, host, &saved, session, apart);
-    }
+    // vfork semantics: no copy of the address space; we resume once the
+    // child has exec'd (or exited 125/126/127).
+    let child = sig::spawn(&mut || start_child(plan, host, &saved, session, apart))
+        .map_err(|e| Error::apply("fork", e))?;
 
     // The parent: from here on it only forwards and reaps.
     if matches!(session, Session::OwnGroup { .. }) {
