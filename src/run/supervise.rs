@@ -671,11 +671,25 @@ impl Supervisor<'_> {
     }
 
     fn processes(&self) -> Option<Vec<Proc>> {
-        if self.proc_ok {
-            processes()
-        } else {
-            None
+        if !self.proc_ok {
+            return None;
         }
+        #[allow(unused_mut)]
+        let mut all = processes()?;
+        // Test double for the PID-reuse race: a snapshot that names an
+        // unrelated process as our child (its number reused since).
+        #[cfg(feature = "fault-injection")]
+        if let Some(pid) = std::env::var("LOCKDROP_FAULT_STALE_PID")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            all.push(Proc {
+                pid,
+                ppid: self.me,
+                pgrp: pid,
+            });
+        }
+        Some(all)
     }
 }
 
