@@ -1508,3 +1508,41 @@ fn fuzz_regressions_doctor() {
         text
     );
 }
+
+/// PID reuse in the not-PID-1 teardown: the /proc snapshot names a pid
+/// that now belongs to an unrelated process (the fault-injection build
+/// puts one in: LOCKDROP_FAULT_STALE_PID). The teardown (SIGTERM, then
+/// SIGKILL after --grace) must leave it alone: lockdrop signals through a
+/// pidfd after reading the ancestry again, not by number.
+#[test]
+fn teardown_spares_a_reused_pid() {
+    require_root();
+    let sleep = require_tool("sleep");
+    let sh = require_tool("sh");
+    for grace in ["0", "200ms"] {
+        let mut bystander = Command::new(&sleep)
+            .arg("1000")
+            .spawn()
+            .expect("start a bystander");
+        let mut c = Command::new(fault_lockdrop());
+        // The command leaves a SIGTERM-ignoring sleep, so the teardown
+        // walks /proc and (with a grace period) ends with SIGKILL.
+        c.env_remove("LOCKDROP_FAULT")
+            .env("LOCKDROP_FAULT_STALE_PID", bystander.id().to_string())
+            .args(["--supervise", "--grace", grace, "--"])
+            .arg(&sh)
+            .arg("-c")
+            .arg("trap '' TERM; \"$0\" 0.5 & exit 0")
+            .arg(&sleep);
+        let o = run(c);
+        status_ok(&o, &format!("--grace {} with a stale pid", grace));
+        let alive = bystander.try_wait().expect("try_wait").is_none();
+        let _ = bystander.kill();
+        let _ = bystander.wait();
+        assert!(
+            alive,
+            "--grace {}: the teardown signalled an unrelated process by a stale pid",
+            grace
+        );
+    }
+}
