@@ -172,7 +172,9 @@ pub fn run(plan: &Plan, host: &Host, saved: Saved) -> Result<i32> {
         }
     ));
     let code = sup.supervise(pending);
-    if sup.tty_given {
+    // Only while the child's group still holds it: after Ctrl-Z and `bg`
+    // the shell has the terminal, and taking it would steal it.
+    if sup.tty_given && sig::tcgetpgrp(0) == Ok(child) {
         // Hand the terminal back; SIGTTOU is blocked, so this works from the
         // background too. 0 means our group is outside this PID namespace.
         let own = sig::getpgrp();
@@ -513,6 +515,10 @@ impl Supervisor<'_> {
             return;
         }
         let target = if self.group { -self.child } else { self.child };
+        if from == libc::SIGCONT && !self.pid1 {
+            // `fg` after `bg`: we were running, the child in the background.
+            self.pass_terminal_on();
+        }
         // The kernel discards TSTP/TTIN/TTOU with the default action in an
         // orphaned process group, which a container's child usually is:
         // a child without a handler for it gets SIGSTOP, which always stops.
@@ -554,13 +560,12 @@ impl Supervisor<'_> {
         // That SIGCONT is pending (blocked): take it here and pass it on
         // once, after the terminal, so the child resumes in the foreground.
         let _ = sig::wait(SigSet::EMPTY.with(libc::SIGCONT), Some(Duration::ZERO));
+        // The shell took the terminal back when we stopped.
+        self.tty_given = false;
         if self.status.is_some() {
             return;
         }
-        if self.tty_ours && matches!(sig::tcgetpgrp(0), Ok(fg) if fg == sig::getpgrp()) {
-            // `fg`: the shell gave the terminal to our group; SIGTTOU is blocked.
-            self.tty_given = sig::tcsetpgrp(0, self.child).is_ok();
-        }
+        self.pass_terminal_on();
         let cont = rewrite(&self.s.rewrite, libc::SIGCONT);
         if cont != 0 {
             let target = if self.group || from_tty {
@@ -569,6 +574,14 @@ impl Supervisor<'_> {
                 self.child
             };
             let _ = sig::kill(target, cont);
+        }
+    }
+
+    /// `fg`: the shell gave the terminal to our group (and sent SIGCONT):
+    /// the child's group gets it, as at start. SIGTTOU is blocked.
+    fn pass_terminal_on(&mut self) {
+        if self.tty_ours && matches!(sig::tcgetpgrp(0), Ok(fg) if fg == sig::getpgrp()) {
+            self.tty_given = sig::tcsetpgrp(0, self.child).is_ok();
         }
     }
 
