@@ -1268,6 +1268,28 @@ fn ctrl_z_in_bash(opts: &[&str], child_gets_terminal: bool) {
             libc::tcgetpgrp(master.as_raw_fd()) == pgid(sleep).unwrap_or(-2)
         });
     }
+    // Ctrl-Z, `bg` (both run, the shell keeps the terminal), `fg` (the
+    // command's group holds it again).
+    type_in(&mut master, "\x1a");
+    eventually("both to stop again", || {
+        state(ld) == Some('T') && state(sleep) == Some('T')
+    });
+    type_in(&mut master, "bg\n");
+    eventually("both to run in the background", || {
+        state(ld) == Some('S') && state(sleep) == Some('S')
+    });
+    // SAFETY: TIOCGPGRP on the master of our pty.
+    eventually("the shell to hold the terminal", || unsafe {
+        libc::tcgetpgrp(master.as_raw_fd()) == bash
+    });
+    // `fg` of a running job sends no SIGCONT (bash's start_job), so nothing
+    // tells lockdrop: the terminal stays with its group and Ctrl-C is
+    // forwarded (the command gets it back at its next stop by the terminal).
+    type_in(&mut master, "fg\n");
+    // SAFETY: TIOCGPGRP on the master of our pty.
+    eventually("lockdrop to hold the terminal after bg, fg", || unsafe {
+        libc::tcgetpgrp(master.as_raw_fd()) == pgid(ld).unwrap_or(-2)
+    });
     type_in(&mut master, "\x03");
     eventually("lockdrop to exit", || matches!(state(ld), None | Some('Z')));
     type_in(&mut master, "echo rc=$?\n");
