@@ -109,9 +109,10 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
         parse::Mode::Supervise => {
             // Signals are blocked before anything changes so none that arrive
             // during start-up is lost: they are forwarded once the child exists.
+            // Credentials change in the child (see run::supervise): the
+            // supervisor keeps a uid the command cannot signal or ptrace.
             let saved = run::supervise::prepare(&plan, startup)?;
-            apply::privileges::apply(&plan, &host)?;
-            run::supervise::run(&plan, saved)
+            run::supervise::run(&plan, &host, saved)
         }
     }
 }

@@ -315,7 +315,6 @@ fn not_pid1_survives_fatal_signals_and_forwards_them() {
         libc::SIGHUP,
         libc::SIGINT,
         libc::SIGPIPE,
-        libc::SIGTSTP,
         libc::SIGTERM,
     ] {
         r.kill(s);
@@ -760,7 +759,7 @@ fn descriptors_pass_through_and_the_supervisor_keeps_none() {
 }
 
 #[test]
-fn supervisor_runs_as_the_target_user_and_is_not_dumpable() {
+fn supervisor_keeps_its_uid_with_cap_kill_only_and_is_not_dumpable() {
     use std::os::unix::fs::MetadataExt;
     let mut r = start(
         ns(&[
@@ -779,8 +778,19 @@ fn supervisor_runs_as_the_target_user_and_is_not_dumpable() {
     r.kill(libc::SIGUSR1);
     r.expect("sig 10");
     let ld = r.lockdrop_pid();
-    assert_eq!(status_field(ld, "Uid:"), "65534\t65534\t65534\t65534");
-    assert_eq!(status_field(ld, "CapPrm:"), "0000000000000000");
+    // Not the command's uid (it could signal, renice, re-limit it); only
+    // CAP_KILL (bit 5), to forward to another uid; nothing to pass on.
+    assert_eq!(status_field(ld, "Uid:"), "0\t0\t0\t0");
+    assert_eq!(status_field(ld, "CapPrm:"), "0000000000000020");
+    assert_eq!(status_field(ld, "CapEff:"), "0000000000000020");
+    assert_eq!(status_field(ld, "CapInh:"), "0000000000000000");
+    assert_eq!(status_field(ld, "CapAmb:"), "0000000000000000");
+    assert!(
+        r.log.iter().any(|l| l == "Uid=65534 65534 65534 65534"),
+        "{:?}",
+        r.log
+    );
+    assert_eq!(fields(&r.log)["CapPrm"], "0000000000000000", "{:?}", r.log);
     // Not dumpable: /proc/<pid> belongs to root, not to the process's uid.
     let m = std::fs::metadata(format!("/proc/{}/status", ld)).unwrap();
     assert_eq!(m.uid(), 0, "the supervisor is dumpable");
@@ -1017,4 +1027,353 @@ fn terminal_of_another_user_gets_a_new_session() {
     r.expect("sig 15");
     let (code, _, _, _) = r.finish();
     assert_eq!(code, 0);
+}
+
+/// A plain (not PID 1) lockdrop in a session of its own, so it has no
+/// controlling terminal and its own process group, as under a CI runner.
+fn detached(args: &[&str]) -> Command {
+    let mut c = Command::new(lockdrop());
+    c.args(args);
+    // SAFETY: setsid is async-signal-safe.
+    unsafe {
+        c.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    c
+}
+
+#[test]
+fn the_command_gets_its_own_process_group_without_a_terminal() {
+    // No terminal, no -g: like tini, the command leads a group of its own,
+    // so a signal to lockdrop's group (timeout, `kill 0`, a CI runner)
+    // reaches it once, through lockdrop (and --rewrite), not also directly.
+    let mut r = start(
+        detached(&["--supervise", "--", &probe(), "status", ",", "signals"]),
+        false,
+    );
+    r.expect("ready");
+    let f = fields(&r.log);
+    let ld = r.lockdrop_pid();
+    assert_eq!(f["pgid"], f["Pid"], "own process group: {:?}", r.log);
+    assert_ne!(f["pgid"], ld.to_string(), "{:?}", r.log);
+    // SAFETY: kill(2) with integers: lockdrop's whole group.
+    assert_eq!(unsafe { libc::kill(-ld, libc::SIGUSR1) }, 0);
+    r.expect("sig 10");
+    // A second, direct copy would be seen before this USR2 (lockdrop
+    // forwards in order): count after it.
+    r.kill(libc::SIGUSR2);
+    r.expect("sig 12");
+    assert_eq!(count(&r.log, "sig 10"), 1, "{:?}", r.log);
+    r.kill(libc::SIGTERM);
+    r.expect("sig 15");
+    assert_eq!(r.finish().0, 0);
+}
+
+#[test]
+fn grace_zero_terms_what_the_command_leaves() {
+    // Not PID 1, default --grace 0: the command exits, leaving a daemon
+    // (setsid, double fork: adopted by lockdrop, the subreaper). lockdrop
+    // exits with the command and sends SIGTERM to what remains first; the
+    // daemon records it. Before: it kept running, unsignalled.
+    let d = tmpdir("grace0");
+    let marker = d.join("marker");
+    let m = marker.display().to_string();
+    let mut r = start(
+        detached(&[
+            "--supervise",
+            "--",
+            &probe(),
+            "daemon",
+            &m,
+            ",",
+            "exit",
+            "3",
+        ]),
+        false,
+    );
+    r.expect("daemon ready");
+    let (code, _, log, err) = r.finish();
+    assert_eq!(code, 3, "{:?} {}", log, err);
+    eventually("the daemon to record SIGTERM", || {
+        std::fs::read_to_string(&marker).is_ok_and(|t| t == "daemon got TERM\n")
+    });
+}
+
+#[test]
+fn job_control_stops_lockdrop_too_when_not_pid1() {
+    // dumb-init's model: a stop signal is forwarded, then lockdrop stops
+    // itself (its parent, a shell, waits for that); SIGCONT resumes both.
+    let mut r = start(detached(&["--supervise", "--", &probe(), "signals"]), false);
+    r.expect("ready");
+    let ld = r.lockdrop_pid();
+    for stop in [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU] {
+        r.kill(stop);
+        r.expect(&format!("sig {}", stop));
+        eventually("lockdrop to stop", || state(ld) == Some('T'));
+        r.kill(libc::SIGCONT);
+        r.expect("sig 18");
+        eventually("lockdrop to run again", || state(ld) != Some('T'));
+    }
+    // Forwarding still works, each signal once.
+    r.kill(libc::SIGTERM);
+    r.expect("sig 15");
+    let (code, _, log, _) = r.finish();
+    assert_eq!(code, 0, "{:?}", log);
+    assert_eq!(count(&log, "sig 18"), 3, "{:?}", log);
+}
+
+/// The comm of `pid`.
+fn comm(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{}/comm", pid))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// The process group of `pid` (field 3 after comm in /proc/<pid>/stat).
+fn pgid(pid: i32) -> Option<i32> {
+    let s = std::fs::read_to_string(format!("/proc/{}/stat", pid)).ok()?;
+    s[s.rfind(')')? + 1..]
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok()
+}
+
+/// An interactive bash (no rc files) as session leader of a new pty.
+fn bash_on_pty() -> (Run, std::fs::File) {
+    let bash = Path::new("/bin/bash");
+    assert!(bash.exists(), "bash is missing: apt-get install bash");
+    let (mut m, mut s) = (0, 0);
+    // SAFETY: out-pointers for the two descriptors; no name, default termios.
+    let rc = unsafe {
+        libc::openpty(
+            &mut m,
+            &mut s,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    // SAFETY: fcntl on our own descriptors.
+    unsafe {
+        libc::fcntl(m, libc::F_SETFD, libc::FD_CLOEXEC);
+        libc::fcntl(s, libc::F_SETFD, libc::FD_CLOEXEC);
+    }
+    let mut c = Command::new(bash);
+    c.args(["--norc", "--noprofile", "-i"])
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("TERM", "dumb")
+        .env("PS1", "$ ")
+        .env("HOME", "/");
+    // SAFETY: async-signal-safe calls in the forked child before exec.
+    unsafe {
+        c.pre_exec(move || {
+            if libc::setsid() < 0 || libc::ioctl(s, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            for fd in 0..3 {
+                libc::dup2(s, fd);
+            }
+            Ok(())
+        });
+    }
+    let child = c.spawn().expect("bash");
+    // SAFETY: our copy of the slave; the session holds its own.
+    unsafe { libc::close(s) };
+    // SAFETY: m is an open descriptor we own from here on.
+    let master = unsafe { std::fs::File::from_raw_fd(m) };
+    let (_, err_rx) = channel();
+    let run = Run {
+        child,
+        lines: reader(master.try_clone().unwrap()),
+        log: Vec::new(),
+        stderr: err_rx,
+        ns: false,
+    };
+    (run, master)
+}
+
+impl Run {
+    /// Waits for a line containing `part` (a shell's lines carry prompts).
+    fn expect_has(&mut self, part: &str) -> String {
+        let deadline = Instant::now() + LONG;
+        loop {
+            match self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(l) => {
+                    self.log.push(l.clone());
+                    if l.contains(part) {
+                        return l;
+                    }
+                }
+                Err(_) => panic!("no line with {:?}; saw {:?}", part, self.log),
+            }
+        }
+    }
+}
+
+fn type_in(master: &mut std::fs::File, text: &str) {
+    use std::io::Write;
+    master.write_all(text.as_bytes()).unwrap();
+}
+
+/// Ctrl-Z in `bash -i` on lockdrop running `sleep`: the job shows as
+/// Stopped with lockdrop and sleep stopped, `fg` resumes both (the command
+/// gets the terminal back), then Ctrl-C ends it with 130.
+fn ctrl_z_in_bash(opts: &[&str], child_gets_terminal: bool) {
+    use std::os::fd::AsRawFd;
+    let (mut r, mut master) = bash_on_pty();
+    type_in(&mut master, "echo ready-$((40+2))\n");
+    r.expect_has("ready-42");
+    let line = format!(
+        "{} --supervise {} -- /bin/sleep 300\n",
+        lockdrop(),
+        opts.join(" ")
+    );
+    type_in(&mut master, &line);
+    let bash = r.child.id() as i32;
+    let (mut ld, mut sleep) = (0, 0);
+    eventually("lockdrop to start sleep", || {
+        ld = children(bash)
+            .into_iter()
+            .find(|&p| comm(p) == "lockdrop")
+            .unwrap_or(0);
+        sleep = children(ld).first().copied().unwrap_or(0);
+        sleep > 0 && comm(sleep) == "sleep" && state(sleep) == Some('S')
+    });
+    if child_gets_terminal {
+        // SAFETY: TIOCGPGRP on the master of our pty.
+        eventually("sleep to hold the terminal", || unsafe {
+            libc::tcgetpgrp(master.as_raw_fd()) == pgid(sleep).unwrap_or(-2)
+        });
+    }
+    type_in(&mut master, "\x1a");
+    r.expect_has("Stopped");
+    assert_eq!(state(ld), Some('T'), "lockdrop is not stopped: {:?}", r.log);
+    eventually("sleep to be stopped", || state(sleep) == Some('T'));
+    type_in(&mut master, "fg\n");
+    eventually("both to run again", || {
+        state(ld) == Some('S') && state(sleep) == Some('S')
+    });
+    if child_gets_terminal {
+        // SAFETY: TIOCGPGRP on the master of our pty.
+        eventually("sleep to hold the terminal again", || unsafe {
+            libc::tcgetpgrp(master.as_raw_fd()) == pgid(sleep).unwrap_or(-2)
+        });
+    }
+    // Ctrl-Z, `bg` (both run, the shell keeps the terminal), `fg` (the
+    // command's group holds it again).
+    type_in(&mut master, "\x1a");
+    eventually("both to stop again", || {
+        state(ld) == Some('T') && state(sleep) == Some('T')
+    });
+    type_in(&mut master, "bg\n");
+    eventually("both to run in the background", || {
+        state(ld) == Some('S') && state(sleep) == Some('S')
+    });
+    // SAFETY: TIOCGPGRP on the master of our pty.
+    eventually("the shell to hold the terminal", || unsafe {
+        libc::tcgetpgrp(master.as_raw_fd()) == bash
+    });
+    // `fg` of a running job sends no SIGCONT (bash's start_job), so nothing
+    // tells lockdrop: the terminal stays with its group and Ctrl-C is
+    // forwarded (the command gets it back at its next stop by the terminal).
+    type_in(&mut master, "fg\n");
+    // SAFETY: TIOCGPGRP on the master of our pty.
+    eventually("lockdrop to hold the terminal after bg, fg", || unsafe {
+        libc::tcgetpgrp(master.as_raw_fd()) == pgid(ld).unwrap_or(-2)
+    });
+    type_in(&mut master, "\x03");
+    eventually("lockdrop to exit", || matches!(state(ld), None | Some('Z')));
+    type_in(&mut master, "echo rc=$?\n");
+    r.expect_has("rc=130");
+    type_in(&mut master, "exit\n");
+    let _ = r.child.wait();
+}
+
+#[test]
+fn ctrl_z_in_a_shell_stops_the_job() {
+    ctrl_z_in_bash(&[], true);
+}
+
+#[test]
+fn ctrl_z_in_a_shell_stops_the_job_with_process_group() {
+    ctrl_z_in_bash(&["-g"], true);
+}
+
+#[test]
+fn ctrl_z_in_a_shell_stops_the_job_in_a_new_session() {
+    // The command runs as another user than the terminal's owner: it gets
+    // a new session (no terminal), Ctrl-Z reaches lockdrop, which sends
+    // SIGSTOP (TSTP would be discarded in an orphaned group) and stops.
+    ctrl_z_in_bash(&["-u", "65534:65534"], false);
+}
+
+#[test]
+fn the_command_cannot_touch_its_supervisor() {
+    // As another user, the command tries every way to stop, kill, renice,
+    // re-limit, ptrace or read lockdrop (not PID 1, where the kernel itself
+    // would shield it): each must fail.
+    let script = r#"
+import ctypes, errno, os, resource, signal
+pp = os.getppid()
+libc = ctypes.CDLL(None, use_errno=True)
+def ptrace():
+    if libc.ptrace(16, pp, 0, 0) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+def t(name, f):
+    try:
+        f()
+        print(name, "allowed", flush=True)
+    except OSError as e:
+        print(name, "denied", errno.errorcode.get(e.errno), flush=True)
+t("kill0", lambda: os.kill(pp, 0))
+t("renice", lambda: os.setpriority(os.PRIO_PROCESS, pp, 19))
+t("prlimit", lambda: resource.prlimit(pp, resource.RLIMIT_CPU, (1, 1)))
+t("ptrace", ptrace)
+t("environ", lambda: open("/proc/%d/environ" % pp, "rb").read())
+t("mem", lambda: open("/proc/%d/mem" % pp, "rb").read(1))
+t("stop", lambda: os.kill(pp, signal.SIGSTOP))
+t("kill", lambda: os.kill(pp, signal.SIGKILL))
+print("done", flush=True)
+signal.pause()
+"#;
+    let python = ["/usr/bin/python3", "/bin/python3"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("python3 is missing: apt-get install python3");
+    let mut r = start(
+        detached(&[
+            "--supervise",
+            "-u",
+            "65534:65534",
+            "--",
+            python,
+            "-c",
+            script,
+        ]),
+        false,
+    );
+    r.expect("done");
+    let tries: Vec<&String> = r.log.iter().filter(|l| *l != "done").collect();
+    assert_eq!(tries.len(), 8, "{:?}", r.log);
+    for l in &tries {
+        assert!(l.contains(" denied "), "the command could: {:?}", r.log);
+    }
+    let ld = r.lockdrop_pid();
+    assert_eq!(state(ld), Some('S'));
+    assert_eq!(status_field(ld, "CapPrm:"), "0000000000000020");
+    r.kill(libc::SIGTERM);
+    let (code, _, log, _) = r.finish();
+    assert_eq!(code, 143, "{:?}", log);
 }

@@ -49,6 +49,7 @@ pub const NAMES: &[&str] = &[
     "checkpoint_restore",
 ];
 
+pub const KILL: Cap = Cap(5);
 pub const SETGID: Cap = Cap(6);
 pub const SETUID: Cap = Cap(7);
 pub const IPC_LOCK: Cap = Cap(14);

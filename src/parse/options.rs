@@ -321,7 +321,7 @@ pub const OPTIONS: &[Opt] = &[
         value: "DURATION",
         env: "LOCKDROP_GRACE",
         yaml: "grace",
-        help: "on shutdown give the rest of the tree DURATION (10s, 500ms) after SIGTERM, then SIGKILL (default 0)",
+        help: "on shutdown give the rest of the tree DURATION (10s, 500ms) after SIGTERM, then SIGKILL; 0 (default): when the command exits, SIGTERM to what it left, and exit at once",
         example: "10s",
         kind: Kind::Text(|s| signals::parse_duration(s).map(drop), |o, v| o.grace = Some(v)),
     },

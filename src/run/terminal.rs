@@ -9,10 +9,10 @@ use crate::{msg, sys};
 /// Where the child runs relative to lockdrop's session and terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Session {
-    /// lockdrop's own process group (no terminal, no `-g`): like tini.
-    Inherit,
-    /// Its own process group in lockdrop's session; with `foreground` it
-    /// takes the terminal, so Ctrl-C reaches it once, straight from the tty.
+    /// Its own process group in lockdrop's session (always, like tini: a
+    /// signal to lockdrop's group must reach the command only through
+    /// lockdrop, once, rewritten); with `foreground` it takes the terminal,
+    /// so Ctrl-C reaches it once, straight from the tty.
     OwnGroup { foreground: bool },
     /// A new session (setsid): its own group and no controlling terminal.
     NewSession,
@@ -48,7 +48,7 @@ pub fn decide(
         return if group {
             Session::NewSession
         } else {
-            Session::Inherit
+            Session::OwnGroup { foreground: false }
         };
     };
     let owner = stdio
@@ -60,12 +60,8 @@ pub fn decide(
         return Session::NewSession;
     }
     let stdin_is_ctty = matches!(stdio[0], Some((d, _)) if d == dev);
-    if stdin_is_ctty && foreground() {
-        Session::OwnGroup { foreground: true }
-    } else if group {
-        Session::OwnGroup { foreground: false }
-    } else {
-        Session::Inherit
+    Session::OwnGroup {
+        foreground: stdin_is_ctty && foreground(),
     }
 }
 
@@ -173,10 +169,10 @@ mod tests {
         let yes = || true;
         let no = || false;
         let tty = Some((7, 1000));
-        // No terminal: tini's default, or a new session with -g.
+        // No terminal: its own group (tini), or a new session with -g.
         assert_eq!(
             decide(false, Ctty::None, [None; 3], 0, &yes),
-            Session::Inherit
+            Session::OwnGroup { foreground: false }
         );
         assert_eq!(
             decide(true, Ctty::None, [None; 3], 0, &yes),
@@ -190,7 +186,7 @@ mod tests {
         // ... in the background: no stealing the terminal.
         assert_eq!(
             decide(false, Ctty::Dev(7), [tty, None, None], 1000, &no),
-            Session::Inherit
+            Session::OwnGroup { foreground: false }
         );
         assert_eq!(
             decide(true, Ctty::Dev(7), [tty, None, None], 1000, &no),

@@ -180,7 +180,18 @@ pub fn cap_state() -> CapState {
 /// the order problems of one-set-at-a-time APIs (EPERM when permitted shrinks
 /// below effective) cannot happen.
 pub fn capset(effective: CapSet, permitted: CapSet, inheritable: CapSet) -> SysResult<()> {
-    inject("capset")?;
+    capset_step("capset", effective, permitted, inheritable)
+}
+
+/// `capset` under its own fault-injection step name (the supervisor's drop
+/// runs beside the child's switch, which a "capset" fault already tests).
+pub fn capset_step(
+    step: &str,
+    effective: CapSet,
+    permitted: CapSet,
+    inheritable: CapSet,
+) -> SysResult<()> {
+    inject(step)?;
     let mut hdr = CapHeader {
         version: CAP_V3,
         pid: 0,

@@ -174,6 +174,46 @@ pub fn fork() -> SysResult<i32> {
     check(unsafe { libc::fork() })
 }
 
+/// The stack `spawn`'s child runs on: in .bss, so it costs no file bytes
+/// and only the pages the child touches are ever mapped. The parent is
+/// suspended while the child uses it (CLONE_VFORK), and only one child is
+/// ever spawned, so it is never shared.
+const SPAWN_STACK: usize = 256 * 1024;
+static mut STACK: [u128; SPAWN_STACK / 16] = [0; SPAWN_STACK / 16];
+
+/// clone(CLONE_VM | CLONE_VFORK) with `child` as the new process's body
+/// (what posix_spawn does): no copy of the address space and no page
+/// faults for copy-on-write; the caller sleeps until the child has exec'd
+/// or exited. The child shares memory with the suspended parent: it may
+/// allocate (one thread, the parent holds no lock while it waits), but
+/// what it writes stays behind. It has its own copy of the signal mask and
+/// dispositions (no CLONE_SIGHAND), which are thus its own to change; its
+/// credential syscalls are raw (sys::setresuid...), so no libc broadcast
+/// to threads reaches the parent. Ok(pid) in the parent.
+pub fn spawn(child: &mut dyn FnMut() -> i32) -> SysResult<i32> {
+    super::inject("fork")?;
+    extern "C" fn body(arg: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: `arg` is the `&mut &mut dyn FnMut` below, alive until
+        // the parent resumes, which is after this child exec'd or exited.
+        let f = unsafe { &mut *(arg as *mut &mut dyn FnMut() -> i32) };
+        f()
+    }
+    let mut f: &mut dyn FnMut() -> i32 = child;
+    // SAFETY: the top of a 16-aligned static that nothing else uses (see
+    // STACK); the stack grows down on every architecture lockdrop targets
+    // but hppa; `f` outlives the child's use of it (CLONE_VFORK).
+    let pid = unsafe {
+        let top = (std::ptr::addr_of_mut!(STACK) as *mut u8).add(SPAWN_STACK);
+        libc::clone(
+            body,
+            top.cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            (&mut f as *mut &mut dyn FnMut() -> i32).cast(),
+        )
+    };
+    check(pid)
+}
+
 /// _exit(2): no atexit handlers, no stdio flush (for the forked child).
 pub fn exit_now(code: i32) -> ! {
     // SAFETY: _exit never returns and touches no Rust state.
@@ -203,6 +243,65 @@ pub fn reap_one() -> SysResult<Option<(i32, Exit)>> {
         Exit::Code(libc::WEXITSTATUS(status))
     };
     Ok(Some((pid, how)))
+}
+
+/// How `wait_child` found the main child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Ended(Exit),
+    /// Stopped by this signal (reported once per stop, WUNTRACED).
+    Stopped(i32),
+}
+
+/// waitpid(pid, WNOHANG | WUNTRACED): Ok(None) while it runs unchanged.
+pub fn wait_child(pid: i32) -> SysResult<Option<State>> {
+    let mut status = 0;
+    // SAFETY: status is a valid out-pointer.
+    let r = check(unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG | libc::WUNTRACED) })?;
+    if r == 0 {
+        return Ok(None);
+    }
+    Ok(Some(if libc::WIFSTOPPED(status) {
+        State::Stopped(libc::WSTOPSIG(status))
+    } else if libc::WIFSIGNALED(status) {
+        State::Ended(Exit::Signal(libc::WTERMSIG(status)))
+    } else {
+        State::Ended(Exit::Code(libc::WEXITSTATUS(status)))
+    }))
+}
+
+/// pidfd_open(2) (Linux 5.3): a descriptor for exactly this process, which
+/// a later reuse of its pid number cannot redirect. Err(ENOSYS) on older
+/// kernels.
+pub fn pidfd_open(pid: i32) -> SysResult<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: integer-only syscall.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(errno());
+    }
+    // SAFETY: the kernel just returned this descriptor, owned by no one else.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// pidfd_send_signal(2): kill(2) through a pidfd.
+pub fn pidfd_kill(fd: &std::os::fd::OwnedFd, sig: i32) -> SysResult<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid descriptor, a NULL siginfo, no flags.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd.as_raw_fd(),
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(())
+    }
 }
 
 /// kill(2); `pid` < 0 signals a process group, -1 every process we may.
