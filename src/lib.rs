@@ -81,6 +81,8 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
 
     // apply → run (kernel tunables first, under --sysctl-policy modify, while still root)
     apply::sysctl::modify(&plan, &host)?;
+    // While still root, before the switch; inherited by the command's tree.
+    run::terminal::deny_injection(&plan)?;
     match plan.mode {
         parse::Mode::Exec => {
             apply::privileges::apply(&plan, &host)?;
