@@ -85,7 +85,10 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
     run::terminal::deny_injection(&plan)?;
     match plan.mode {
         parse::Mode::Exec => {
+            let ppid = sys::signal::getppid();
             apply::privileges::apply(&plan, &host)?;
+            // After the switch: a change of credentials clears it.
+            run::exec::parent_death_signal(plan.supervise.pdeathsig, ppid)?;
             // Without a switch the command is who started lockdrop: no new
             // power over the terminal, and no /proc read on the fast path.
             if plan.switch {

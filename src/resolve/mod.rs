@@ -192,13 +192,47 @@ pub fn memlock_via(
     }
 }
 
+fn same_set(a: &[u32], b: &[u32]) -> bool {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort_unstable();
+    a.dedup();
+    b.sort_unstable();
+    b.dedup();
+    a == b
+}
+
 pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
     let pid1 = host.pid == 1;
     let mode = o
         .mode
         .unwrap_or(if pid1 { Mode::Supervise } else { Mode::Exec });
 
-    // Who.
+    // Supervise-only options would do nothing once the command replaces
+    // lockdrop: refuse rather than ignore them.
+    if mode == Mode::Exec {
+        let sup = supervise::settings(o)?;
+        let ignored: Vec<&str> = [
+            (sup.process_group, "-g/--process-group"),
+            (!sup.rewrite.is_empty(), "--rewrite"),
+            (!sup.grace.is_zero(), "--grace"),
+            (!sup.remap_exit.is_empty(), "--remap-exit"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| *n)
+        .collect();
+        if !ignored.is_empty() {
+            return Err(Error::Usage(format!(
+                "{} only work(s) when lockdrop supervises the command; in exec mode the command replaces lockdrop. Add --supervise or drop {}",
+                ignored.join(", "),
+                if ignored.len() == 1 { "it" } else { "them" }
+            )));
+        }
+    }
+    // Who. The user database decides the uid: only one root alone can change.
+    if o.user.is_some() || o.groups.is_some() {
+        host.check_account_files()?;
+    }
     let target = match (&o.user, &o.groups) {
         (Some(spec), _) => Some(users::resolve(
             &users::parse_spec(spec)?,
@@ -224,7 +258,15 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
     // As non-root, a spec naming who we already are is a no-op, not an error.
     let switch = match &target {
         None => false,
-        Some(t) => host.euid == 0 || t.uid != host.euid || t.gid != host.gid,
+        // Not root: a no-op only when the supplementary groups match too;
+        // otherwise apply tries (and fails with EPERM without CAP_SETGID)
+        // rather than silently skipping them, like setpriv and su-exec.
+        Some(t) => {
+            host.euid == 0
+                || t.uid != host.euid
+                || t.gid != host.gid
+                || !same_set(&t.groups, &host.groups())
+        }
     };
     let final_uid = target
         .as_ref()
