@@ -304,7 +304,7 @@ mod tests {
         assert_eq!(nesting("- - - - x\n").0, 5);
         assert_eq!(nesting("a: \"[[[[\" # [[[[\n").0, 1);
         let deep = "[".repeat(1000);
-        assert!(check_text(&deep).unwrap_err().contains("nested 1000 levels"));
+        assert!(check_text(&deep).unwrap_err().contains("nested 1001 levels"));
         let mut ladder = String::new();
         for i in 0..40 {
             ladder.push_str(&" ".repeat(i));
@@ -321,7 +321,7 @@ mod tests {
             "line 1 column 1: unknown key `…`; did you mean `user`?"
         );
         assert_eq!(
-            redact("invalid type: string \"s3cr3t\", expected a map"),
+            redact("invalid type: string \"S3cr3t:x\", expected a map"),
             "invalid type: string \"…\", expected a map"
         );
         assert_eq!(redact("unknown key `memlok`"), "unknown key `memlok`");

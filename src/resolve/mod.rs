@@ -560,8 +560,20 @@ mod tests {
     #[test]
     fn non_root_same_user_is_noop() {
         let h = fixture(1000, 0, MIB8);
-        let p = resolve(&opts("es", "1M", None), &h).unwrap();
+        // Same uid and gid, and the groups already as asked: nothing to do.
+        let p = resolve(
+            &Options {
+                groups: Some(String::new()),
+                ..opts("es", "1M", None)
+            },
+            &h,
+        )
+        .unwrap();
         assert!(!p.switch);
+        // Same uid and gid but other groups: applied (and refused by the
+        // kernel without CAP_SETGID), never silently skipped.
+        let p = resolve(&opts("es", "1M", None), &h).unwrap();
+        assert!(p.switch);
         let p = resolve(&opts("root", "1M", None), &h).unwrap();
         assert!(p.switch);
     }

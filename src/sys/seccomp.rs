@@ -96,32 +96,69 @@ fn jeq(k: u32, jt: u8, jf: u8) -> libc::sock_filter {
     }
 }
 
-/// The program. For each ABI a block `ld arch; jeq ARCH ? on : next block;
-/// ld nr; jeq IOCTL ? request : allow`; an arch no block knows is allowed
-/// (the kernel cannot run it); then the request compares.
+/// The program: per arch `ld arch; jeq ARCH ? on : next arch; ld nr;
+/// jeq IOCTL_1 ? request : ...; jeq IOCTL_n ? request : allow`; an arch no
+/// block knows is allowed (the kernel cannot run it); then the request
+/// compares. Jumps are built with labels and resolved once.
 pub fn program() -> Vec<libc::sock_filter> {
+    #[derive(Clone, Copy)]
+    enum To {
+        Next,
+        NextArch,
+        Allow,
+        Request,
+        Deny,
+    }
     let allow = libc::SECCOMP_RET_ALLOW;
     let deny = libc::SECCOMP_RET_ERRNO | (libc::EPERM as u32 & libc::SECCOMP_RET_DATA);
-    let mut p = Vec::with_capacity(ABIS.len() * 4 + 4 + DENIED.len());
-    for (i, (arch, nr)) in ABIS.iter().enumerate() {
-        // Instructions between this block's end and the `ret allow` below it.
-        let after = ((ABIS.len() - i - 1) * 4) as u8;
-        p.push(stmt(LD_W_ABS, OFF_ARCH));
-        // Not this arch: skip the nr load and compare, to the next block.
-        p.push(jeq(*arch, 0, 2));
-        p.push(stmt(LD_W_ABS, OFF_NR));
-        // ioctl: past the `ret allow` to the request; anything else: allow.
-        p.push(jeq(*nr, after + 1, after));
+    // (instruction, jump-if-true, jump-if-false); block starts and labels.
+    let mut code: Vec<(libc::sock_filter, To, To)> = Vec::new();
+    let mut arch_starts = Vec::new();
+    let mut archs: Vec<u32> = ABIS.iter().map(|a| a.0).collect();
+    archs.dedup();
+    for arch in &archs {
+        arch_starts.push(code.len());
+        code.push((stmt(LD_W_ABS, OFF_ARCH), To::Next, To::Next));
+        code.push((jeq(*arch, 0, 0), To::Next, To::NextArch));
+        code.push((stmt(LD_W_ABS, OFF_NR), To::Next, To::Next));
+        let nrs: Vec<u32> = ABIS.iter().filter(|a| a.0 == *arch).map(|a| a.1).collect();
+        for (i, nr) in nrs.iter().enumerate() {
+            let miss = if i + 1 == nrs.len() { To::Allow } else { To::Next };
+            code.push((jeq(*nr, 0, 0), To::Request, miss));
+        }
     }
-    p.push(stmt(RET_K, allow));
-    p.push(stmt(LD_W_ABS, OFF_CMD));
-    for j in 0..DENIED.len() {
-        // A denied request jumps past the remaining compares and `ret allow`.
-        p.push(jeq(DENIED[j], (DENIED.len() - j) as u8, 0));
+    let allow_at = code.len();
+    code.push((stmt(RET_K, allow), To::Next, To::Next));
+    let request_at = code.len();
+    code.push((stmt(LD_W_ABS, OFF_CMD), To::Next, To::Next));
+    for d in DENIED {
+        code.push((jeq(d, 0, 0), To::Deny, To::Next));
     }
-    p.push(stmt(RET_K, allow));
-    p.push(stmt(RET_K, deny));
-    p
+    code.push((stmt(RET_K, allow), To::Next, To::Next));
+    let deny_at = code.len();
+    code.push((stmt(RET_K, deny), To::Next, To::Next));
+
+    let n = code.len();
+    (0..n)
+        .map(|pc| {
+            let (mut ins, t, f) = code[pc];
+            if ins.code == JEQ_K {
+                let target = |to: To| -> u8 {
+                    let abs = match to {
+                        To::Next => pc + 1,
+                        To::NextArch => *arch_starts.iter().find(|s| **s > pc).unwrap_or(&allow_at),
+                        To::Allow => allow_at,
+                        To::Request => request_at,
+                        To::Deny => deny_at,
+                    };
+                    (abs - pc - 1) as u8
+                };
+                ins.jt = target(t);
+                ins.jf = target(f);
+            }
+            ins
+        })
+        .collect()
 }
 
 /// Installs the filter. Needs no_new_privs set, or CAP_SYS_ADMIN in the
