@@ -600,3 +600,48 @@ fn doctor_escapes_pid1_comm() {
         out
     );
 }
+
+/// The filter's no_new_privs trade-off, read from the command's
+/// /proc/self/status: with CAP_SYS_ADMIN the filter costs nothing and is
+/// always there; without it, no_new_privs is set only when a terminal is
+/// reachable (set-uid programs keep working in the usual tty-less container).
+#[test]
+fn filter_and_no_new_privs_follow_the_terminal() {
+    require_tool("setpriv");
+    let status = |no_admin: bool, tty: bool| -> (String, String, String) {
+        let t = pty();
+        let mut c = if no_admin {
+            // As root, execve recomputes permitted within the bounding set.
+            let mut c = Command::new("setpriv");
+            c.args(["--bounding-set", "-sys_admin", "--"]).arg(lockdrop());
+            c
+        } else {
+            lockdrop_cmd()
+        };
+        c.args(["--exec", "--user", "nobody", "--", "cat", "/proc/self/status"]);
+        if tty {
+            c.stdin(t.slave.try_clone().unwrap());
+        } else {
+            c.stdin(Stdio::null());
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", show(&o));
+        let s = text(&o.stdout);
+        let f = |k: &str| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(k))
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        (f("Seccomp:"), f("NoNewPrivs:"), text(&o.stderr))
+    };
+    let (sc, nnp, _) = status(false, false);
+    assert_eq!((sc.as_str(), nnp.as_str()), ("2", "0"), "CAP_SYS_ADMIN, no terminal");
+    let (sc, nnp, _) = status(false, true);
+    assert_eq!((sc.as_str(), nnp.as_str()), ("2", "0"), "CAP_SYS_ADMIN, a terminal");
+    let (sc, nnp, _) = status(true, false);
+    assert_eq!((sc.as_str(), nnp.as_str()), ("0", "0"), "no CAP_SYS_ADMIN, no terminal");
+    let (sc, nnp, err) = status(true, true);
+    assert_eq!((sc.as_str(), nnp.as_str()), ("2", "1"), "no CAP_SYS_ADMIN, a terminal");
+    assert!(err.contains("no_new_privs is set"), "the notice says why:\n{}", err);
+}
