@@ -85,7 +85,11 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
     run::terminal::deny_injection(&plan)?;
     match plan.mode {
         parse::Mode::Exec => {
-            let ppid = sys::signal::getppid();
+            // The parent before the switch, to notice one that dies meanwhile.
+            let ppid = plan
+                .supervise
+                .pdeathsig
+                .map_or(0, |_| sys::signal::getppid());
             apply::privileges::apply(&plan, &host)?;
             // After the switch: a change of credentials clears it.
             run::exec::parent_death_signal(plan.supervise.pdeathsig, ppid)?;

@@ -51,7 +51,10 @@ fn refuse(what: &str, path: &Path, why: &str, target: &Path) -> Error {
     let fix = if path == target {
         format!("chown root: {p}; chmod go-w {p}")
     } else {
-        format!("chown root: {p}; chmod go-w {p} (or move {} elsewhere)", target.display())
+        format!(
+            "chown root: {p}; chmod go-w {p} (or move {} elsewhere)",
+            target.display()
+        )
     };
     Error::Usage(format!(
         "{} {}: {} {}; lockdrop reads it as root at every start, so whoever can change it chooses the command's user and capabilities. Fix: {}",
@@ -98,9 +101,9 @@ fn open_trusted(what: &str, path: &Path, ok_uid: u32) -> Result<(std::fs::File, 
             why
         ))
     };
-    let name = path.file_name().ok_or_else(|| {
-        cannot(std::io::Error::from_raw_os_error(libc::EISDIR))
-    })?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| cannot(std::io::Error::from_raw_os_error(libc::EISDIR)))?;
     // The directories as they really are (symlinks above the file resolved:
     // the checked chain is the one opened).
     let parent = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -158,7 +161,8 @@ fn read_config_as(path: &str, starting_uid: u32) -> Result<String> {
             e.utf8_error().valid_up_to()
         ))
     })?;
-    check_text(&text).map_err(|why| Error::Usage(format!("{} {}: {}", what, real.display(), why)))?;
+    check_text(&text)
+        .map_err(|why| Error::Usage(format!("{} {}: {}", what, real.display(), why)))?;
     Ok(text)
 }
 
@@ -257,7 +261,9 @@ pub fn redact(msg: &str) -> String {
         out.push_str(&rest[..=i]);
         let after = &rest[i + 1..];
         // Closing: a backtick closes a backtick; a quote closes a quote.
-        let Some(j) = after.find(q).or_else(|| (q == '`').then(|| after.find('\'')).flatten())
+        let Some(j) = after
+            .find(q)
+            .or_else(|| (q == '`').then(|| after.find('\'')).flatten())
         else {
             out.push('…');
             return out;
@@ -304,14 +310,18 @@ mod tests {
         assert_eq!(nesting("- - - - x\n").0, 5);
         assert_eq!(nesting("a: \"[[[[\" # [[[[\n").0, 1);
         let deep = "[".repeat(1000);
-        assert!(check_text(&deep).unwrap_err().contains("nested 1001 levels"));
+        assert!(check_text(&deep)
+            .unwrap_err()
+            .contains("nested 1001 levels"));
         let mut ladder = String::new();
         for i in 0..40 {
             ladder.push_str(&" ".repeat(i));
             ladder.push_str("a:\n");
         }
         assert!(check_text(&ladder).is_err());
-        assert!(check_text(&"#".repeat(70_000)).unwrap_err().contains("64 KiB"));
+        assert!(check_text(&"#".repeat(70_000))
+            .unwrap_err()
+            .contains("64 KiB"));
     }
 
     #[test]

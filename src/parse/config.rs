@@ -80,7 +80,11 @@ pub fn load(path: &str) -> Result<Options> {
     // service can write would be its input at the next start.
     let text = crate::host::trusted::read_config(path)?;
     parse(&text).map_err(|e| {
-        Error::Usage(format!("config file {}: {}", path, crate::host::trusted::redact(&e)))
+        Error::Usage(format!(
+            "config file {}: {}",
+            path,
+            crate::host::trusted::redact(&e)
+        ))
     })
 }
 

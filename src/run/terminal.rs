@@ -161,7 +161,9 @@ pub fn terminal_reachable() -> bool {
 /// Linux ≥ 6.2 with `dev.tty.legacy_tiocsti = 0`: TIOCSTI needs
 /// CAP_SYS_ADMIN, which a switched command holds only when asked for.
 fn kernel_denies_tiocsti(plan: &Plan) -> bool {
-    !plan.ambient.has(crate::model::caps::Cap(CAP_SYS_ADMIN as u8))
+    !plan
+        .ambient
+        .has(crate::model::caps::Cap(CAP_SYS_ADMIN as u8))
         && std::fs::read("/proc/sys/dev/tty/legacy_tiocsti").is_ok_and(|v| v.trim_ascii() == b"0")
 }
 
@@ -196,9 +198,10 @@ pub fn deny_injection(plan: &Plan) -> Result<()> {
     let fail = |step: &'static str, e: i32| Error::Apply {
         step,
         errno: e,
-        hint: "installing the filter that keeps the command from typing into the terminal (TIOCSTI); \
+        hint:
+            "installing the filter that keeps the command from typing into the terminal (TIOCSTI); \
                run without a terminal (no docker run -t) to start without it"
-            .into(),
+                .into(),
     };
     if !admin {
         if !plan.no_new_privs {

@@ -123,7 +123,11 @@ pub fn program() -> Vec<libc::sock_filter> {
         code.push((stmt(LD_W_ABS, OFF_NR), To::Next, To::Next));
         let nrs: Vec<u32> = ABIS.iter().filter(|a| a.0 == *arch).map(|a| a.1).collect();
         for (i, nr) in nrs.iter().enumerate() {
-            let miss = if i + 1 == nrs.len() { To::Allow } else { To::Next };
+            let miss = if i + 1 == nrs.len() {
+                To::Allow
+            } else {
+                To::Next
+            };
             code.push((jeq(*nr, 0, 0), To::Request, miss));
         }
     }
