@@ -395,7 +395,11 @@ fn non_root_start() {
         "--",
     ];
     let out = run_with_fixture(&no_groups, &["--user", "app", &p, "status"], &[]);
-    assert_fails(&out, 125, "setting the supplementary groups to [1000, 10, 2001]");
+    assert_fails(
+        &out,
+        125,
+        "setting the supplementary groups to [1000, 10, 2001]",
+    );
 }
 
 #[test]

@@ -45,7 +45,11 @@ fn with_config(cfg: &Path, dir: &Path) -> (Output, bool) {
         .args(["--exec", "--", "sh", "-c", "touch \"$0\""])
         .arg(&marker)
         .stdin(Stdio::null());
-    let child = c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let out = wait_deadline(child, 20, "lockdrop --config");
     (out, marker.exists())
 }
@@ -71,7 +75,13 @@ fn refused(out: &Output, ran: bool, needles: &[&str], what: &str) {
     assert_eq!(code(out), 125, "{}\n{}", what, show(out));
     let err = text(&out.stderr);
     for n in needles {
-        assert!(err.contains(n), "{}: stderr lacks {:?}\n{}", what, n, show(out));
+        assert!(
+            err.contains(n),
+            "{}: stderr lacks {:?}\n{}",
+            what,
+            n,
+            show(out)
+        );
     }
     assert_eq!(err.lines().count(), 1, "{}: one line\n{}", what, show(out));
 }
@@ -85,9 +95,17 @@ fn config_trusted_only_when_root_alone_can_change_it() {
     std::fs::write(&cfg, "user: root\nambient-cap: [setuid, setgid]\n").unwrap();
     chmod(&cfg, 0o644);
     let (o, ran) = with_config(&cfg, &d);
-    assert!(ran && code(&o) == 0, "control: a root-owned 0644 file is read\n{}", show(&o));
+    assert!(
+        ran && code(&o) == 0,
+        "control: a root-owned 0644 file is read\n{}",
+        show(&o)
+    );
 
-    for (mode, who) in [(0o664, "group 0"), (0o646, "others"), (0o666, "group 0 and others")] {
+    for (mode, who) in [
+        (0o664, "group 0"),
+        (0o646, "others"),
+        (0o666, "group 0 and others"),
+    ] {
         chmod(&cfg, mode);
         let (o, ran) = with_config(&cfg, &d);
         let fix = format!("chown root: {f}; chmod go-w {f}");
@@ -98,7 +116,12 @@ fn config_trusted_only_when_root_alone_can_change_it() {
     // Owned by the service's uid.
     std::os::unix::fs::chown(&cfg, Some(1000), None).unwrap();
     let (o, ran) = with_config(&cfg, &d);
-    refused(&o, ran, &[&f, "owned by uid 1000"], "config owned by the service");
+    refused(
+        &o,
+        ran,
+        &[&f, "owned by uid 1000"],
+        "config owned by the service",
+    );
     std::os::unix::fs::chown(&cfg, Some(0), None).unwrap();
 
     // A writable directory above it (the file could be replaced).
@@ -134,7 +157,11 @@ fn config_symlink_fifo_size_depth_and_no_echo() {
     // line and column, not the content.
     let (o, ran) = with_config(&secret, &d);
     refused(&o, ran, &["line 1"], "not a config");
-    assert!(!text(&o.stderr).contains("S3CRET"), "content echoed\n{}", show(&o));
+    assert!(
+        !text(&o.stderr).contains("S3CRET"),
+        "content echoed\n{}",
+        show(&o)
+    );
 
     // A FIFO would block start-up (with every signal held) until a writer came.
     let fifo = d.join("fifo.yaml");
@@ -224,7 +251,10 @@ impl Pty {
         use std::os::fd::AsRawFd;
         let mut n: libc::c_int = 0;
         // SAFETY: FIONREAD writes one int.
-        assert_eq!(unsafe { libc::ioctl(self.slave.as_raw_fd(), libc::FIONREAD, &mut n) }, 0);
+        assert_eq!(
+            unsafe { libc::ioctl(self.slave.as_raw_fd(), libc::FIONREAD, &mut n) },
+            0
+        );
         n
     }
     fn flush(&self) {
@@ -288,7 +318,12 @@ fn inject(shape: Shape, mode: Option<&str>) -> (i32, String, i32) {
         }
         None => Command::new(me()),
     };
-    c.args(["--exact", "helper_inject", "--nocapture", "--test-threads=1"]);
+    c.args([
+        "--exact",
+        "helper_inject",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
     c.env("LOCKDROP_SECURITY_HELPER", format!("{:?}", shape))
         .env("LOCKDROP_SECURITY_REPORT", &report);
     c.stdin(t.slave.try_clone().unwrap())
@@ -434,7 +469,13 @@ fn with_etc(
 #[test]
 fn account_files_writable_by_others_are_refused() {
     let run = |prep: &dyn Fn(&Path, &Path)| {
-        with_etc(PASSWD, GROUP, prep, "exec \"$@\"", &["--user", "app:root", "--", "true"])
+        with_etc(
+            PASSWD,
+            GROUP,
+            prep,
+            "exec \"$@\"",
+            &["--user", "app:root", "--", "true"],
+        )
     };
     let o = run(&|_, _| {});
     assert_eq!(code(&o), 0, "control\n{}", show(&o));
@@ -459,9 +500,19 @@ fn first_passwd_entry_decides_and_members_match_initgroups() {
             "root:x:0:0:root:/root:/bin/sh\napp:x:{}:1000::/home/app:/bin/sh\napp:x:0:0::/root:/bin/sh\n",
             uid
         );
-        let o = with_etc(&passwd, GLIBC_GROUPS, |_, _| {}, "exec \"$@\"", &["--user", "app", "--", "id", "-u"]);
+        let o = with_etc(
+            &passwd,
+            GLIBC_GROUPS,
+            |_, _| {},
+            "exec \"$@\"",
+            &["--user", "app", "--", "id", "-u"],
+        );
         assert_eq!(code(&o), 125, "uid {:?}\n{}", uid, show(&o));
-        assert!(text(&o.stderr).contains("/etc/passwd: the first entry of user \"app\""), "{}", show(&o));
+        assert!(
+            text(&o.stderr).contains("/etc/passwd: the first entry of user \"app\""),
+            "{}",
+            show(&o)
+        );
         assert!(o.stdout.is_empty(), "the command ran\n{}", show(&o));
     }
     // Same for a group named in --user: the first entry decides.
@@ -494,8 +545,17 @@ fn first_passwd_entry_decides_and_members_match_initgroups() {
         })
         .collect();
     assert_eq!(lines.len(), 2, "{}", show(&o));
-    assert_eq!(lines[0], vec![1000, 3001, 3004, 3005], "glibc's own answer changed");
-    assert_eq!(lines[1], lines[0], "lockdrop's groups differ from initgroups'\n{}", show(&o));
+    assert_eq!(
+        lines[0],
+        vec![1000, 3001, 3004, 3005],
+        "glibc's own answer changed"
+    );
+    assert_eq!(
+        lines[1],
+        lines[0],
+        "lockdrop's groups differ from initgroups'\n{}",
+        show(&o)
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -507,7 +567,15 @@ fn options_take_effect_or_exit_125() {
     require_tool("setpriv");
     // Non-root with supplementary groups: --groups "" and a user:group spec
     // naming who we are cannot drop them; setpriv and su-exec fail, so do we.
-    let nonroot = ["setpriv", "--reuid", "65534", "--regid", "65534", "--groups", "65534,100"];
+    let nonroot = [
+        "setpriv",
+        "--reuid",
+        "65534",
+        "--regid",
+        "65534",
+        "--groups",
+        "65534,100",
+    ];
     for args in [
         &["--groups", "", "--", "true"][..],
         &["--user", "nobody:nogroup", "--", "true"][..],
@@ -520,14 +588,26 @@ fn options_take_effect_or_exit_125() {
     }
     // The control: groups already as asked is a no-op, not an error.
     let o = run_with_fixture(
-        &["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"],
+        &[
+            "setpriv",
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+        ],
         &["--groups", "", "--", "true"],
         &[],
     );
     assert_eq!(code(&o), 0, "{}", show(&o));
 
     // Supervise-only options in exec mode.
-    for opt in [&["-g"][..], &["--grace", "5s"], &["--remap-exit", "143"], &["--rewrite", "TERM:INT"]] {
+    for opt in [
+        &["-g"][..],
+        &["--grace", "5s"],
+        &["--remap-exit", "143"],
+        &["--rewrite", "TERM:INT"],
+    ] {
         let mut c = lockdrop_cmd();
         c.arg("--exec").args(opt).args(["--", "true"]);
         let o = c.stdin(Stdio::null()).output().unwrap();
@@ -593,7 +673,11 @@ fn doctor_escapes_pid1_comm() {
         .unwrap();
     assert!(o.status.success(), "{}", show(&o));
     let out = text(&o.stdout);
-    assert!(out.contains("\\x1b]0;pwn\\x07"), "PID 1's comm not shown escaped\n{}", out);
+    assert!(
+        out.contains("\\x1b]0;pwn\\x07"),
+        "PID 1's comm not shown escaped\n{}",
+        out
+    );
     assert!(
         !o.stdout.iter().any(|b| *b == 0x1b || *b == 0x07),
         "raw escape bytes reach the terminal\n{}",
@@ -613,12 +697,20 @@ fn filter_and_no_new_privs_follow_the_terminal() {
         let mut c = if no_admin {
             // As root, execve recomputes permitted within the bounding set.
             let mut c = Command::new("setpriv");
-            c.args(["--bounding-set", "-sys_admin", "--"]).arg(lockdrop());
+            c.args(["--bounding-set", "-sys_admin", "--"])
+                .arg(lockdrop());
             c
         } else {
             lockdrop_cmd()
         };
-        c.args(["--exec", "--user", "nobody", "--", "cat", "/proc/self/status"]);
+        c.args([
+            "--exec",
+            "--user",
+            "nobody",
+            "--",
+            "cat",
+            "/proc/self/status",
+        ]);
         if tty {
             c.stdin(t.slave.try_clone().unwrap());
         } else {
@@ -636,12 +728,32 @@ fn filter_and_no_new_privs_follow_the_terminal() {
         (f("Seccomp:"), f("NoNewPrivs:"), text(&o.stderr))
     };
     let (sc, nnp, _) = status(false, false);
-    assert_eq!((sc.as_str(), nnp.as_str()), ("2", "0"), "CAP_SYS_ADMIN, no terminal");
+    assert_eq!(
+        (sc.as_str(), nnp.as_str()),
+        ("2", "0"),
+        "CAP_SYS_ADMIN, no terminal"
+    );
     let (sc, nnp, _) = status(false, true);
-    assert_eq!((sc.as_str(), nnp.as_str()), ("2", "0"), "CAP_SYS_ADMIN, a terminal");
+    assert_eq!(
+        (sc.as_str(), nnp.as_str()),
+        ("2", "0"),
+        "CAP_SYS_ADMIN, a terminal"
+    );
     let (sc, nnp, _) = status(true, false);
-    assert_eq!((sc.as_str(), nnp.as_str()), ("0", "0"), "no CAP_SYS_ADMIN, no terminal");
+    assert_eq!(
+        (sc.as_str(), nnp.as_str()),
+        ("0", "0"),
+        "no CAP_SYS_ADMIN, no terminal"
+    );
     let (sc, nnp, err) = status(true, true);
-    assert_eq!((sc.as_str(), nnp.as_str()), ("2", "1"), "no CAP_SYS_ADMIN, a terminal");
-    assert!(err.contains("no_new_privs is set"), "the notice says why:\n{}", err);
+    assert_eq!(
+        (sc.as_str(), nnp.as_str()),
+        ("2", "1"),
+        "no CAP_SYS_ADMIN, a terminal"
+    );
+    assert!(
+        err.contains("no_new_privs is set"),
+        "the notice says why:\n{}",
+        err
+    );
 }
