@@ -229,8 +229,20 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
             )));
         }
     }
-    // Who. The user database decides the uid: only one root alone can change.
-    if o.user.is_some() || o.groups.is_some() {
+    // Who. When the user database decides ids, only root may be able to
+    // change it. Numeric `UID:GID` (and numeric --groups) take nothing from
+    // it but HOME: the documented way to run with an untrusted image.
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let ids_given = o.user.as_deref().is_none_or(|u| {
+        u.split_once(':')
+            .is_some_and(|(u, g)| numeric(u) && numeric(g))
+    });
+    let groups_given = o.groups.as_deref().is_none_or(|g| {
+        g.split(',')
+            .map(str::trim)
+            .all(|x| x.is_empty() || numeric(x))
+    });
+    if (o.user.is_some() || o.groups.is_some()) && !(ids_given && groups_given) {
         host.check_account_files()?;
     }
     let target = match (&o.user, &o.groups) {
