@@ -488,6 +488,17 @@ fn account_files_writable_by_others_are_refused() {
     assert_fails(&o, 125, "/etc/group");
     let o = run(&|p, _| std::os::unix::fs::chown(p, Some(1000), None).unwrap());
     assert_fails(&o, 125, "owned by uid 1000");
+    // Numeric UID:GID takes no id from the files (the documented way with an
+    // untrusted image): not refused.
+    let o = with_etc(
+        PASSWD,
+        GROUP,
+        |p, _| chmod(p, 0o666),
+        "exec \"$@\"",
+        &["--user", "1000:1000", "--groups", "2001", "--", "id", "-G"],
+    );
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert_eq!(text(&o.stdout).trim(), "1000 2001", "{}", show(&o));
 }
 
 const GLIBC_GROUPS: &str = "root:x:0:\napp:x:1000:\nlead:x:3001: app\ntrail:x:3002:app \nmid:x:3003:x,app ,y\ntab:x:3004:\tapp\nplain:x:3005:app\n";
