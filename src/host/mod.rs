@@ -179,8 +179,10 @@ impl Host {
         if self.euid != 0 || self.root != std::path::Path::new("/") {
             return Ok(());
         }
-        trusted::check_account_file(std::path::Path::new("/etc/passwd"))?;
-        trusted::check_account_file(std::path::Path::new("/etc/group"))
+        trusted::check_account_files(&[
+            std::path::Path::new("/etc/passwd"),
+            std::path::Path::new("/etc/group"),
+        ])
     }
 
     /// The supplementary groups (getgroups); a fixture host has none.

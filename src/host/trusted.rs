@@ -87,7 +87,14 @@ fn check_dirs(what: &str, dir: &Path, ok_uid: u32, target: &Path) -> Result<()> 
 
 /// Opens `path` the trusted way and returns the open file and its real
 /// path; `ok_uid` is the uid besides root allowed to own it.
-fn open_trusted(what: &str, path: &Path, ok_uid: u32) -> Result<(std::fs::File, PathBuf)> {
+/// `dirs_done`: the directories above were checked a moment ago (a second
+/// file of the same directory).
+fn open_trusted(
+    what: &str,
+    path: &Path,
+    ok_uid: u32,
+    dirs_done: bool,
+) -> Result<(std::fs::File, PathBuf)> {
     let cannot = |e: std::io::Error| {
         let why = match e.raw_os_error() {
             // O_NOFOLLOW on a final symlink.
@@ -110,9 +117,14 @@ fn open_trusted(what: &str, path: &Path, ok_uid: u32) -> Result<(std::fs::File, 
         Some(p) => p.to_path_buf(),
         None => PathBuf::from("."),
     };
-    let dir = std::fs::canonicalize(&parent).map_err(cannot)?;
-    let real = dir.join(name);
-    check_dirs(what, &dir, ok_uid, &real)?;
+    let real = if dirs_done {
+        path.to_path_buf()
+    } else {
+        let dir = std::fs::canonicalize(&parent).map_err(cannot)?;
+        let real = dir.join(name);
+        check_dirs(what, &dir, ok_uid, &real)?;
+        real
+    };
     let f = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
@@ -141,7 +153,7 @@ pub fn read_config(path: &str) -> Result<String> {
 
 fn read_config_as(path: &str, starting_uid: u32) -> Result<String> {
     let what = "config file";
-    let (f, real) = open_trusted(what, Path::new(path), starting_uid)?;
+    let (f, real) = open_trusted(what, Path::new(path), starting_uid, false)?;
     let mut buf = Vec::new();
     f.take(MAX_CONFIG_BYTES + 1)
         .read_to_end(&mut buf)
@@ -281,19 +293,24 @@ pub fn redact(msg: &str) -> String {
 /// anyone but root can change it or a directory above it. An OpenShift-style
 /// group-0-writable passwd with `--user app:root` would let the service
 /// prepend `app:x:0:0:` and start as root next time.
-pub fn check_account_file(path: &Path) -> Result<()> {
+pub fn check_account_files(paths: &[&Path]) -> Result<()> {
     let what = "user database";
-    let f = open_trusted(what, path, 0).map(drop);
-    match f {
-        Err(Error::Usage(m)) if m.starts_with("cannot read") => Ok(()), // reported by resolve
-        other => other.map_err(|e| match e {
-            Error::Usage(m) => Error::Usage(m.replace(
+    let mut checked: Option<&Path> = None;
+    for path in paths {
+        // Files of one directory (/etc) share the walk up to `/`.
+        let same_dir = checked.is_some() && checked == path.parent();
+        match open_trusted(what, path, 0, same_dir).map(drop) {
+            // Unreadable: resolve says so when it needs the file.
+            Err(Error::Usage(m)) if m.starts_with("cannot read") => {}
+            Err(Error::Usage(m)) => return Err(Error::Usage(m.replace(
                 "chooses the command's user and capabilities",
                 "chooses the command's uid (e.g. a line `app:x:0:0:...` first); images that need it writable at run time (OpenShift's arbitrary uids) do not start lockdrop as root",
-            )),
-            e => e,
-        }),
+            ))),
+            Err(e) => return Err(e),
+            Ok(()) => checked = path.parent(),
+        }
     }
+    Ok(())
 }
 
 #[cfg(test)]

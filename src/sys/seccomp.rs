@@ -79,7 +79,7 @@ const LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
 const JEQ_K: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
 const RET_K: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
 
-fn stmt(code: u16, k: u32) -> libc::sock_filter {
+const fn stmt(code: u16, k: u32) -> libc::sock_filter {
     libc::sock_filter {
         code,
         jt: 0,
@@ -87,95 +87,99 @@ fn stmt(code: u16, k: u32) -> libc::sock_filter {
         k,
     }
 }
-fn jeq(k: u32, jt: u8, jf: u8) -> libc::sock_filter {
+const fn jeq(k: u32, jt: usize, jf: usize) -> libc::sock_filter {
     libc::sock_filter {
         code: JEQ_K,
-        jt,
-        jf,
+        jt: jt as u8,
+        jf: jf as u8,
         k,
     }
 }
 
-/// The program: per arch `ld arch; jeq ARCH ? on : next arch; ld nr;
-/// jeq IOCTL_1 ? request : ...; jeq IOCTL_n ? request : allow`; an arch no
-/// block knows is allowed (the kernel cannot run it); then the request
-/// compares. Jumps are built with labels and resolved once.
-pub fn program() -> Vec<libc::sock_filter> {
-    #[derive(Clone, Copy)]
-    enum To {
-        Next,
-        NextArch,
-        Allow,
-        Request,
-        Deny,
+/// Distinct arches in ABIS (rows of one arch are adjacent).
+const fn arch_count() -> usize {
+    let (mut n, mut i) = (0, 0);
+    while i < ABIS.len() {
+        if i == 0 || ABIS[i].0 != ABIS[i - 1].0 {
+            n += 1;
+        }
+        i += 1;
     }
+    n
+}
+
+/// Per arch 3 + its ioctl numbers; `ret allow`; `ld cmd`, the compares,
+/// `ret allow`, `ret deny`.
+const LEN: usize = arch_count() * 3 + ABIS.len() + 1 + 1 + DENIED.len() + 2;
+
+/// The program, built at compile time (no start-up cost): per arch
+/// `ld arch; jeq ARCH ? on : next arch; ld nr; jeq IOCTL_1 ? request : ...;
+/// jeq IOCTL_n ? request : allow`; an arch no block knows is allowed (the
+/// kernel cannot run it); then the request compares. Jumps are relative to
+/// the next instruction (classic BPF).
+const fn build() -> [libc::sock_filter; LEN] {
     let allow = libc::SECCOMP_RET_ALLOW;
     let deny = libc::SECCOMP_RET_ERRNO | (libc::EPERM as u32 & libc::SECCOMP_RET_DATA);
-    // (instruction, jump-if-true, jump-if-false); block starts and labels.
-    let mut code: Vec<(libc::sock_filter, To, To)> = Vec::new();
-    let mut arch_starts = Vec::new();
-    let mut archs: Vec<u32> = ABIS.iter().map(|a| a.0).collect();
-    archs.dedup();
-    for arch in &archs {
-        arch_starts.push(code.len());
-        code.push((stmt(LD_W_ABS, OFF_ARCH), To::Next, To::Next));
-        code.push((jeq(*arch, 0, 0), To::Next, To::NextArch));
-        code.push((stmt(LD_W_ABS, OFF_NR), To::Next, To::Next));
-        let nrs: Vec<u32> = ABIS.iter().filter(|a| a.0 == *arch).map(|a| a.1).collect();
-        for (i, nr) in nrs.iter().enumerate() {
-            let miss = if i + 1 == nrs.len() {
-                To::Allow
-            } else {
-                To::Next
-            };
-            code.push((jeq(*nr, 0, 0), To::Request, miss));
+    let allow_at = arch_count() * 3 + ABIS.len();
+    let request_at = allow_at + 1;
+    let deny_at = LEN - 1;
+    let mut p = [stmt(0, 0); LEN];
+    let (mut pc, mut i) = (0, 0);
+    while i < ABIS.len() {
+        let arch = ABIS[i].0;
+        let mut n = 0;
+        while i + n < ABIS.len() && ABIS[i + n].0 == arch {
+            n += 1;
         }
+        let next_arch = if i + n < ABIS.len() {
+            pc + 3 + n
+        } else {
+            allow_at
+        };
+        p[pc] = stmt(LD_W_ABS, OFF_ARCH);
+        p[pc + 1] = jeq(arch, 0, next_arch - (pc + 2));
+        p[pc + 2] = stmt(LD_W_ABS, OFF_NR);
+        pc += 3;
+        let mut j = 0;
+        while j < n {
+            let miss = if j + 1 == n { allow_at - (pc + 1) } else { 0 };
+            p[pc] = jeq(ABIS[i + j].1, request_at - (pc + 1), miss);
+            pc += 1;
+            j += 1;
+        }
+        i += n;
     }
-    let allow_at = code.len();
-    code.push((stmt(RET_K, allow), To::Next, To::Next));
-    let request_at = code.len();
-    code.push((stmt(LD_W_ABS, OFF_CMD), To::Next, To::Next));
-    for d in DENIED {
-        code.push((jeq(d, 0, 0), To::Deny, To::Next));
+    p[pc] = stmt(RET_K, allow);
+    p[pc + 1] = stmt(LD_W_ABS, OFF_CMD);
+    pc += 2;
+    let mut d = 0;
+    while d < DENIED.len() {
+        p[pc] = jeq(DENIED[d], deny_at - (pc + 1), 0);
+        pc += 1;
+        d += 1;
     }
-    code.push((stmt(RET_K, allow), To::Next, To::Next));
-    let deny_at = code.len();
-    code.push((stmt(RET_K, deny), To::Next, To::Next));
+    p[pc] = stmt(RET_K, allow);
+    p[pc + 1] = stmt(RET_K, deny);
+    p
+}
 
-    let n = code.len();
-    (0..n)
-        .map(|pc| {
-            let (mut ins, t, f) = code[pc];
-            if ins.code == JEQ_K {
-                let target = |to: To| -> u8 {
-                    let abs = match to {
-                        To::Next => pc + 1,
-                        To::NextArch => *arch_starts.iter().find(|s| **s > pc).unwrap_or(&allow_at),
-                        To::Allow => allow_at,
-                        To::Request => request_at,
-                        To::Deny => deny_at,
-                    };
-                    (abs - pc - 1) as u8
-                };
-                ins.jt = target(t);
-                ins.jf = target(f);
-            }
-            ins
-        })
-        .collect()
+static PROGRAM: [libc::sock_filter; LEN] = build();
+
+/// The program (see `build`).
+pub fn program() -> &'static [libc::sock_filter] {
+    &PROGRAM
 }
 
 /// Installs the filter. Needs no_new_privs set, or CAP_SYS_ADMIN in the
 /// effective set (seccomp(2)); EACCES otherwise.
 pub fn install_tty_filter() -> SysResult<()> {
     super::inject("seccomp")?;
-    let prog = program();
     let fprog = libc::sock_fprog {
-        len: prog.len() as u16,
-        filter: prog.as_ptr() as *mut libc::sock_filter,
+        len: LEN as u16,
+        // The kernel only reads (copies) the program.
+        filter: PROGRAM.as_ptr() as *mut libc::sock_filter,
     };
-    // SAFETY: fprog points at `prog`, alive across the call; the kernel
-    // copies the program.
+    // SAFETY: fprog points at the static program; the kernel copies it.
     check(unsafe {
         libc::prctl(
             libc::PR_SET_SECCOMP,
