@@ -8,6 +8,7 @@
 //! 4. the first passwd/group entry of a name decides; members as initgroups;
 //! 5. options never silently dropped;
 //! 8. --doctor escapes what it read from the system.
+#![allow(unsafe_code)]
 mod common;
 
 use common::*;
