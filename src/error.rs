@@ -58,6 +58,9 @@ pub enum Error {
         value: i64,
         why: String,
     },
+    /// The parent that `--pdeathsig` watches exited before the signal
+    /// could be requested: the command would never get it.
+    ParentGone { ppid: i32 },
     /// exec failed: not found (127) or not executable (126).
     Exec { code: i32, msg: String },
 }
@@ -118,6 +121,11 @@ impl fmt::Display for Error {
                 f,
                 "--sysctl-policy modify could not set {} to {}: {}; set it on the host: sysctl -w {}={}",
                 key, value, why, key, value
+            ),
+            Error::ParentGone { ppid } => write!(
+                f,
+                "the parent (pid {}) exited before --pdeathsig could be set; the command was not started",
+                ppid
             ),
             Error::Exec { msg, .. } => f.write_str(msg),
         }

@@ -95,9 +95,18 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
 
     // apply → run (kernel tunables first, under --sysctl-policy modify, while still root)
     apply::sysctl::modify(&plan, &host)?;
+    // While still root, before the switch; inherited by the command's tree.
+    run::terminal::deny_injection(&plan)?;
     match plan.mode {
         parse::Mode::Exec => {
+            // The parent before the switch, to notice one that dies meanwhile.
+            let ppid = plan
+                .supervise
+                .pdeathsig
+                .map_or(0, |_| sys::signal::getppid());
             apply::privileges::apply(&plan, &host)?;
+            // After the switch: a change of credentials clears it.
+            run::exec::parent_death_signal(plan.supervise.pdeathsig, ppid)?;
             // Without a switch the command is who started lockdrop: no new
             // power over the terminal, and no /proc read on the fast path.
             if plan.target.is_some() {

@@ -370,7 +370,9 @@ fn non_root_start() {
         "1000",
         "--regid",
         "1000",
-        "--clear-groups",
+        // app's groups in the fixture: then --user app changes nothing.
+        "--groups",
+        "1000,10,2001",
         "--",
     ];
     // Same user: a no-op, and soft limits can still be raised.
@@ -384,6 +386,22 @@ fn non_root_start() {
     // Another user: says lockdrop must start as root.
     let out = run_with_fixture(&as_app, &["--user", "svc", &p, "status"], &[]);
     assert_fails(&out, 125, "needs lockdrop to start as root");
+    // Same uid and gid but other groups: never silently left as they are.
+    let no_groups = [
+        "setpriv",
+        "--reuid",
+        "1000",
+        "--regid",
+        "1000",
+        "--clear-groups",
+        "--",
+    ];
+    let out = run_with_fixture(&no_groups, &["--user", "app", &p, "status"], &[]);
+    assert_fails(
+        &out,
+        125,
+        "setting the supplementary groups to [1000, 10, 2001]",
+    );
 }
 
 #[test]

@@ -4,13 +4,32 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use lockdrop::model::{caps, rlimits, signals, sysctl, users};
+use lockdrop::host::trusted;
 use lockdrop::parse::config;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(o) = config::parse(text).map(|l| l.options()) else {
+    // The loader's limits (host::trusted): the size cap holds, the nesting
+    // bound never panics, and only text within both reaches the parser, as
+    // in `config::load`. A redacted error never shows a non-key token.
+    let limits = trusted::check_text(text);
+    if text.len() as u64 > trusted::MAX_CONFIG_BYTES {
+        assert!(limits.is_err(), "{} bytes accepted", text.len());
+    }
+    let (depth, _) = trusted::nesting(text);
+    if text.len() as u64 <= trusted::MAX_CONFIG_BYTES {
+        assert_eq!(limits.is_ok(), depth <= trusted::MAX_DEPTH, "depth {}", depth);
+    }
+    if limits.is_err() {
+        return;
+    }
+    let parsed = config::parse(text);
+    if let Err(e) = &parsed {
+        let _ = trusted::redact(e);
+    }
+    let Ok(o) = parsed.map(|l| l.options()) else {
         return;
     };
     if let Some(u) = &o.user {

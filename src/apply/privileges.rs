@@ -51,7 +51,17 @@ pub fn apply(plan: &Plan, host: &Host) -> Result<()> {
             sys::set_keepcaps(true).map_err(|e| Error::apply("prctl(PR_SET_KEEPCAPS)", e))?;
         }
         // 3. Groups before gid before uid: each needs the privilege the next removes.
-        sys::setgroups(&t.groups).map_err(|e| Error::apply("setgroups", e))?;
+        sys::setgroups(&t.groups).map_err(|e| Error::Apply {
+            step: "setgroups",
+            errno: e,
+            hint: match host.euid {
+                0 => String::new(),
+                u => format!(
+                    "lockdrop runs as uid {} (not root), so --user/--groups cannot change the groups to {:?}; start it as root, or drop --user/--groups",
+                    u, t.groups
+                ),
+            },
+        })?;
         sys::setresgid(t.gid).map_err(|e| Error::apply("setresgid", e))?;
         sys::setresuid(t.uid).map_err(|e| Error::apply("setresuid", e))?;
     }

@@ -113,7 +113,12 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
     if let Some(t) = plan.target.as_ref() {
         if host.euid != 0 {
             out.push(Finding::error(
-                format!("switching to uid {} needs lockdrop to start as root, but it started as uid {}", t.uid, host.euid),
+                if t.uid == host.euid && t.gid == host.gid {
+                    // Same ids, other supplementary groups: never silently kept.
+                    format!("setting the supplementary groups to {:?} needs lockdrop to start as root, but it started as uid {} (it has other groups now)", t.groups, host.euid)
+                } else {
+                    format!("switching to uid {} needs lockdrop to start as root, but it started as uid {}", t.uid, host.euid)
+                },
                 "start the container as root (Dockerfile USER root, Kubernetes runAsUser: 0); lockdrop drops to --user itself".into(),
             ));
         } else if t.groups.len() > 65536 {

@@ -3,6 +3,7 @@
 //! and checks are tested against fixture trees without root. Reads are lazy:
 //! start-up pays only for what the plan asks about. Changes nothing.
 pub mod sysctl;
+pub mod trusted;
 
 use crate::model::caps::CapSet;
 use crate::model::rlimits::{Limit, Resource};
@@ -173,6 +174,28 @@ impl Host {
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
             })
             .map_err(|e| e.to_string().to_lowercase())
+    }
+
+    /// As root on the live host: /etc/passwd and /etc/group (and the
+    /// directories above them) writable by nobody but root (`trusted`).
+    /// A fixture host, or lockdrop started as another user, has nothing to
+    /// protect: the ids it can switch to are its own.
+    pub fn check_account_files(&self) -> crate::error::Result<()> {
+        if self.euid != 0 || self.root != std::path::Path::new("/") {
+            return Ok(());
+        }
+        trusted::check_account_files(&[
+            std::path::Path::new("/etc/passwd"),
+            std::path::Path::new("/etc/group"),
+        ])
+    }
+
+    /// The supplementary groups (getgroups); a fixture host has none.
+    pub fn groups(&self) -> Vec<u32> {
+        if self.env.is_some() {
+            return Vec::new();
+        }
+        sys::getgroups()
     }
 
     /// A /proc/sys value as a number (first field).

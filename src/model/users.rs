@@ -158,8 +158,12 @@ fn group_fields(text: &str) -> impl Iterator<Item = (&str, &str, &str)> + '_ {
     })
 }
 
+/// Member names as glibc's initgroups reads them: leading white space is
+/// skipped, trailing white space is part of the name (`app ` is not `app`).
 fn members(list: &str) -> impl Iterator<Item = &str> {
-    list.split(',').map(str::trim).filter(|m| !m.is_empty())
+    list.split(',')
+        .map(|m| m.trim_start_matches([' ', '\t']))
+        .filter(|m| !m.is_empty())
 }
 
 pub fn parse_group(text: &str) -> impl Iterator<Item = GroupEntry> + '_ {
@@ -186,10 +190,18 @@ fn group_gid(spec: &str, group: &FileText) -> Result<u32> {
         Who::Id(g) => Ok(g),
         Who::Name(n) => {
             let text = need(group, "/etc/group", &format!("group {:?}", n))?;
-            group_fields(text).filter(|f| f.0 == n).find_map(|f| parse_id(f.1, "gid").ok()).ok_or_else(|| {
+            // The first entry with that name decides, as for getgrnam(3): a
+            // malformed one is an error, never a pass to a later line.
+            let f = group_fields(text).find(|f| f.0 == n).ok_or_else(|| {
                 Error::Resolve(format!(
                     "unknown group {:?}: not in /etc/group; add it to the image (groupadd) or give a numeric gid",
                     n
+                ))
+            })?;
+            parse_id(f.1, "gid").map_err(|_| {
+                Error::Resolve(format!(
+                    "/etc/group: the first entry of group {:?} has an invalid gid {:?}; fix that line (a gid is digits only) or give a numeric gid",
+                    n, f.1
                 ))
             })
         }
@@ -207,10 +219,19 @@ pub fn resolve(
     let entry = match &spec.user {
         Who::Name(n) => {
             let text = need(passwd, "/etc/passwd", &format!("user {:?}", n))?;
-            Some(passwd_fields(text).filter(|f| f.0 == n).find_map(passwd_entry).ok_or_else(|| {
+            // The first entry with that name decides, as for getpwnam(3): a
+            // malformed one (uid ` 1000`, `+1000`) is an error, never a pass
+            // to a later line that may say uid 0.
+            let f = passwd_fields(text).find(|f| f.0 == n).ok_or_else(|| {
                 Error::Resolve(format!(
                     "unknown user {:?}: not in /etc/passwd; add it to the image (useradd/adduser) or give numeric ids (--user UID:GID)",
                     n
+                ))
+            })?;
+            Some(passwd_entry(f).ok_or_else(|| {
+                Error::Resolve(format!(
+                    "/etc/passwd: the first entry of user {:?} has an invalid uid {:?} or gid {:?}; fix that line (ids are digits only) or give numeric ids (--user UID:GID)",
+                    n, f.1, f.2
                 ))
             })?)
         }
@@ -293,7 +314,8 @@ mod tests {
     const GROUP: &str = "root:x:0:\n\
         es:x:1000:\n\
         wheel:x:10:es,other\n\
-        data:x:2001: es \n\
+        data:x:2001: es\n\
+        trail:x:2002:es \n\
         bad:x:zz:es\n\
         nogroup:x:65534:\n";
 
@@ -310,6 +332,8 @@ mod tests {
     fn name_gets_primary_and_supplementary() {
         let t = res("es", None).unwrap();
         assert_eq!((t.uid, t.gid), (1000, 1000));
+        // `data` lists " es" (leading space skipped, as glibc does); `trail`
+        // lists "es " (trailing space is part of the name for initgroups).
         assert_eq!(t.groups, vec![1000, 10, 2001]);
         assert_eq!(t.home, "/usr/share/elasticsearch");
         assert_eq!(t.name.as_deref(), Some("es"));

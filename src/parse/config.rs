@@ -63,14 +63,16 @@ pub fn load(path: &str) -> Result<Layer> {
 /// Reads and checks a config file.
 #[cfg(feature = "yaml")]
 pub fn load(path: &str) -> Result<Layer> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    // Owner, mode, type, parents, size and depth (StrictModes): a file the
+    // service can write would be its input at the next start.
+    let text = crate::host::trusted::read_config(path)?;
+    parse(&text).map_err(|e| {
         Error::Usage(format!(
-            "cannot read config file {}: {}; check the path given to --config or LOCKDROP_CONFIG",
+            "config file {}: {}",
             path,
-            e.to_string().to_lowercase()
+            crate::host::trusted::redact(&e)
         ))
-    })?;
-    parse(&text).map_err(|e| Error::Usage(format!("config file {}: {}", path, e)))
+    })
 }
 
 /// Parses the text of a config file (the error is the message without the

@@ -508,12 +508,9 @@ impl Layer {
         }
         if let Some(pos) = self.said.iter().position(|(j, _)| *j == i) {
             match (&mut self.said[pos].1, v) {
-                (Value::List(a), Value::List(b)) => return a.extend(b),
-                (Value::Words(a), Value::Words(b)) => return a.extend(b),
-                (Value::Count(a), Value::Count(b)) => {
-                    *a = a.saturating_add(b);
-                    return;
-                }
+                (Value::List(a), Value::List(b)) => a.extend(b),
+                (Value::Words(a), Value::Words(b)) => a.extend(b),
+                (Value::Count(a), Value::Count(b)) => *a = a.saturating_add(b),
                 (_, v) => {
                     self.said.remove(pos);
                     self.said.push((i, v));

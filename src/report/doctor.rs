@@ -96,6 +96,31 @@ pub fn report(host: &Host) -> Vec<Section> {
     ]
 }
 
+/// A system string made safe for a terminal: control characters (C0, DEL,
+/// C1, which start escape sequences) and backslashes as `\xNN` / `\u{..}`;
+/// everything else, including non-ASCII text, unchanged.
+pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    // Bidirectional overrides too: they reorder what the operator reads.
+    let bad = |c: char| {
+        c.is_control()
+            || c == '\\'
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut o = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x80 && c.is_control() => o.push_str(&format!("\\x{:02x}", c as u32)),
+            c if bad(c) => o.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(o)
+}
+
 pub fn to_text(sections: &[Section]) -> String {
     let mut s = String::new();
     let mut problems = 0;
@@ -103,10 +128,13 @@ pub fn to_text(sections: &[Section]) -> String {
         s.push_str(sec.name);
         s.push('\n');
         for r in &sec.rows {
-            s.push_str(&format!("  {:<30} {}\n", r.key, r.text));
+            // Keys and texts carry strings read from the system (PID 1's
+            // comm, mount options, cgroup paths): escaped, so that they
+            // cannot drive the operator's terminal.
+            s.push_str(&format!("  {:<30} {}\n", escape(&r.key), escape(&r.text)));
             if let Some(p) = &r.problem {
                 problems += 1;
-                s.push_str(&format!("  {:<30} PROBLEM: {}\n", "", p));
+                s.push_str(&format!("  {:<30} PROBLEM: {}\n", "", escape(p)));
             }
         }
     }

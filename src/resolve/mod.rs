@@ -189,13 +189,59 @@ pub fn memlock_via(
     }
 }
 
+fn same_set(a: &[u32], b: &[u32]) -> bool {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort_unstable();
+    a.dedup();
+    b.sort_unstable();
+    b.dedup();
+    a == b
+}
+
 pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
     let pid1 = host.pid == 1;
     let mode = o
         .mode
         .unwrap_or(if pid1 { Mode::Supervise } else { Mode::Exec });
 
-    // Who.
+    // Supervise-only options would do nothing once the command replaces
+    // lockdrop: refuse rather than ignore them.
+    if mode == Mode::Exec {
+        let sup = supervise::settings(o)?;
+        let ignored: Vec<&str> = [
+            (sup.process_group, "-g/--process-group"),
+            (!sup.rewrite.is_empty(), "--rewrite"),
+            (!sup.grace.is_zero(), "--grace"),
+            (!sup.remap_exit.is_empty(), "--remap-exit"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| *n)
+        .collect();
+        if !ignored.is_empty() {
+            return Err(Error::Usage(format!(
+                "{} only work(s) when lockdrop supervises the command; in exec mode the command replaces lockdrop. Add --supervise or drop {}",
+                ignored.join(", "),
+                if ignored.len() == 1 { "it" } else { "them" }
+            )));
+        }
+    }
+    // Who. When the user database decides ids, only root may be able to
+    // change it. Numeric `UID:GID` (and numeric --groups) take nothing from
+    // it but HOME: the documented way to run with an untrusted image.
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let ids_given = o.user.as_deref().is_none_or(|u| {
+        u.split_once(':')
+            .is_some_and(|(u, g)| numeric(u) && numeric(g))
+    });
+    let groups_given = o.groups.as_deref().is_none_or(|g| {
+        g.split(',')
+            .map(str::trim)
+            .all(|x| x.is_empty() || numeric(x))
+    });
+    if (o.user.is_some() || o.groups.is_some()) && !(ids_given && groups_given) {
+        host.check_account_files()?;
+    }
     let target = match (&o.user, &o.groups) {
         (Some(spec), _) => Some(users::resolve(
             &users::parse_spec(spec)?,
@@ -219,7 +265,15 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
         (None, None) => None,
     };
     // As non-root, a spec naming who we already are is a no-op, not an error.
-    let target = target.filter(|t| host.euid == 0 || t.uid != host.euid || t.gid != host.gid);
+    // Not root: a no-op only when the supplementary groups match too;
+    // otherwise apply tries (and fails with EPERM without CAP_SETGID)
+    // rather than silently skipping them, like setpriv and su-exec.
+    let target = target.filter(|t| {
+        host.euid == 0
+            || t.uid != host.euid
+            || t.gid != host.gid
+            || !same_set(&t.groups, &host.groups())
+    });
     let final_uid = final_uid(target.as_ref(), host);
 
     // Limits. A later spec for the same resource replaces an earlier one
@@ -504,8 +558,20 @@ mod tests {
     #[test]
     fn non_root_same_user_is_noop() {
         let h = fixture(1000, 0, MIB8);
-        let p = resolve(&opts("es", "1M", None), &h).unwrap();
+        // Same uid and gid, and the groups already as asked: nothing to do.
+        let p = resolve(
+            &Options {
+                groups: Some(String::new()),
+                ..opts("es", "1M", None)
+            },
+            &h,
+        )
+        .unwrap();
         assert!(p.target.is_none());
+        // Same uid and gid but other groups: applied (and refused by the
+        // kernel without CAP_SETGID), never silently skipped.
+        let p = resolve(&opts("es", "1M", None), &h).unwrap();
+        assert!(p.target.is_some());
         let p = resolve(&opts("root", "1M", None), &h).unwrap();
         assert!(p.target.is_some());
     }

@@ -1,7 +1,7 @@
 //! Running the command: PATH lookup like execvp(3) and execve, mapping
 //! failures to 126 (found, not executable) and 127 (not found). Used by exec
 //! mode and by the supervisor's child. Returns only on failure.
-use crate::error::{Error, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND};
+use crate::error::{Error, Result, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND};
 use crate::model::command::{candidates, Command, DEFAULT_PATH};
 use crate::sys;
 use std::ffi::CString;
@@ -78,4 +78,18 @@ pub fn exec(cmd: &Command) -> Error {
         code: EXIT_NOT_FOUND,
         msg: format!("command not found: {}{}", name, searched),
     }
+}
+
+/// `--pdeathsig` in exec mode (setpriv's meaning): the command, which is
+/// this process after execve, gets `sig` when its parent dies. Set after
+/// the switch (a credential change clears it, prctl(2)); `ppid` is the
+/// parent seen before, so a parent that died meanwhile is not missed: the
+/// command is then not started (fail closed).
+pub fn parent_death_signal(sig: Option<i32>, ppid: i32) -> Result<()> {
+    let Some(s) = sig else { return Ok(()) };
+    sys::set_pdeathsig(s).map_err(|e| Error::apply("prctl(PR_SET_PDEATHSIG)", e))?;
+    if sys::signal::getppid() != ppid {
+        return Err(Error::ParentGone { ppid });
+    }
+    Ok(())
 }

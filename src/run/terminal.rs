@@ -1,8 +1,10 @@
 //! The command's session and controlling terminal: the pure decision
 //! (`decide`), reading lockdrop's own controlling terminal, and exec mode's
-//! half of the TIOCSTI rule (`detach_foreign_terminal`). Supervise mode
-//! carries the decision out in its child.
+//! half of the TIOCSTI rule (`detach_foreign_terminal`), and the seccomp
+//! filter that closes TIOCSTI for good in both modes (`deny_injection`).
+//! Supervise mode carries the session decision out in its child.
 use crate::error::{Error, Result};
+use crate::resolve::Plan;
 use crate::sys::signal::{self as sig, SigSet};
 use crate::{msg, sys};
 
@@ -140,6 +142,84 @@ pub fn detach_foreign_terminal() -> Result<()> {
         uid
     ));
     Ok(())
+}
+
+/// CAP_SYS_ADMIN: installing a seccomp filter without no_new_privs needs it.
+const CAP_SYS_ADMIN: u32 = 21;
+
+/// Whether a terminal reaches the command: lockdrop's controlling terminal,
+/// or a terminal on fds 0-2 (shape d: a pty that is no session's ctty can
+/// still become the command's after a setsid).
+pub fn terminal_reachable() -> bool {
+    ctty() != Ctty::None || (0..3).any(sig::isatty)
+}
+
+/// Linux ≥ 6.2 with `dev.tty.legacy_tiocsti = 0`: TIOCSTI needs
+/// CAP_SYS_ADMIN, which a switched command holds only when asked for.
+fn kernel_denies_tiocsti(plan: &Plan) -> bool {
+    !plan
+        .ambient
+        .has(crate::model::caps::Cap(CAP_SYS_ADMIN as u8))
+        && std::fs::read("/proc/sys/dev/tty/legacy_tiocsti").is_ok_and(|v| v.trim_ascii() == b"0")
+}
+
+/// The TIOCSTI/TIOCLINUX filter (sys::seccomp) for a command that runs as
+/// another user than lockdrop's caller. Called while still root, before the
+/// switch, in both modes: the filter is inherited across fork and execve, so
+/// it also holds for every process the command starts, whatever session or
+/// terminal it later takes (shapes a-d of issue 13).
+///
+/// The kernel installs a filter only under no_new_privs or with
+/// CAP_SYS_ADMIN (seccomp(2)). So:
+/// - CAP_SYS_ADMIN in our effective set, or `--no-new-privs` asked: always
+///   installed (it costs the command nothing it could use).
+/// - otherwise, with a terminal reachable: no_new_privs is set so the filter
+///   can be (set-uid programs in the command then gain nothing), with a
+///   notice. Without a terminal there is nothing to inject into: nothing is
+///   set, and set-uid programs keep working.
+///
+/// Fails closed: with a terminal reachable, the command never runs unfiltered.
+pub fn deny_injection(plan: &Plan) -> Result<()> {
+    if plan.target.is_none() {
+        // The command is whoever started lockdrop: no new power over the
+        // terminal.
+        return Ok(());
+    }
+    let (eff, _, _) = sys::capget();
+    let admin = eff.has(crate::model::caps::Cap(CAP_SYS_ADMIN as u8));
+    let exposed = terminal_reachable() && !kernel_denies_tiocsti(plan);
+    if !(admin || plan.no_new_privs || exposed) {
+        return Ok(());
+    }
+    let fail = |step: &'static str, e: i32| Error::Apply {
+        step,
+        errno: e,
+        hint:
+            "installing the filter that keeps the command from typing into the terminal (TIOCSTI); \
+               run without a terminal (no docker run -t) to start without it"
+                .into(),
+    };
+    if !admin {
+        if !plan.no_new_privs {
+            msg::notice(
+                "a terminal is attached: no_new_privs is set so the command cannot type into it (TIOCSTI); \
+                 set-uid programs in the command gain nothing. Run without a terminal to keep them working",
+            );
+        }
+        sys::set_no_new_privs().map_err(|e| fail("prctl(PR_SET_NO_NEW_PRIVS)", e))?;
+    }
+    match sys::seccomp::install_tty_filter() {
+        Ok(()) => Ok(()),
+        Err(e) if exposed => Err(fail("seccomp filter (TIOCSTI, TIOCLINUX)", e)),
+        // No terminal reachable: the filter was only a free extra.
+        Err(e) => {
+            msg::verbose(format_args!(
+                "no TIOCSTI filter: {} (no terminal is reachable)",
+                crate::error::errno_str(e)
+            ));
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]

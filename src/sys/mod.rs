@@ -8,6 +8,7 @@
 use crate::model::caps::{Cap, CapSet};
 use crate::model::rlimits::{Limit, Resource};
 
+pub mod seccomp;
 pub mod signal;
 
 pub type SysResult<T> = std::result::Result<T, i32>;
