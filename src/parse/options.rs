@@ -341,7 +341,7 @@ pub const OPTIONS: &[Opt] = &[
         value: "SIG",
         env: "LOCKDROP_PDEATHSIG",
         yaml: "pdeathsig",
-        help: "signal lockdrop receives when its parent dies",
+        help: "signal the command (exec mode) or lockdrop (supervise mode) receives when lockdrop's parent dies",
         example: "KILL",
         kind: Kind::Text(|s| signals::parse_signal(s).map(drop), |o, v| o.pdeathsig = Some(v)),
     },
