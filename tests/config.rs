@@ -3,12 +3,10 @@
 //! end to end through the built binary's `--check --json`; bad files give
 //! exit 125 and one line naming the file, the key or line, and the fix.
 #![cfg(feature = "yaml")]
-use lockdrop::host::Host;
-use lockdrop::model::caps::CapSet;
-use lockdrop::model::rlimits::{self, Limit, INFINITY};
+use lockdrop::host::fixture::{Fixture, ALL_BUT_SYS_RESOURCE};
+use lockdrop::model::rlimits::{self, INFINITY};
 use lockdrop::parse::flags::{self as cli, Mode};
 use lockdrop::parse::options::{Layer, OPTIONS};
-use lockdrop::sys::CapState;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -27,25 +25,10 @@ fn scratch(name: &str, text: &str) -> PathBuf {
 #[test]
 fn example_parses_and_resolves() {
     let flags = cli::parse_args(vec!["--config".into(), example().into()]).unwrap();
-    let all = CapSet(0x1fffeffffff);
-    let host = Host::fixture(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cgroup-v1"),
-        0,
-        CapState {
-            effective: all,
-            permitted: all,
-            inheritable: CapSet::EMPTY,
-            bounding: all,
-            ambient: CapSet::EMPTY,
-        },
-        vec![(
-            rlimits::MEMLOCK,
-            Limit {
-                soft: 8 << 20,
-                hard: 8 << 20,
-            },
-        )],
-    );
+    let host = Fixture::at(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cgroup-v1"))
+        .caps(ALL_BUT_SYS_RESOURCE)
+        .limit(rlimits::MEMLOCK, 8 << 20, 8 << 20)
+        .build();
     let o = lockdrop::parse::config::layered(Layer::default(), flags, &host)
         .expect("the example parses");
     assert_eq!(o.profile.as_deref(), Some("elasticsearch"));

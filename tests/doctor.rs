@@ -5,12 +5,12 @@
 // Probes and fixtures make raw syscalls; Cargo.toml denies `unsafe` by default.
 #![allow(unsafe_code)]
 use lockdrop::check::{self, Level};
+use lockdrop::host::fixture::Fixture;
 use lockdrop::host::Host;
 use lockdrop::model::caps::CapSet;
-use lockdrop::model::rlimits::{self, Limit, INFINITY};
+use lockdrop::model::rlimits::{self, INFINITY};
 use lockdrop::parse::flags::Options;
 use lockdrop::report::doctor;
-use lockdrop::sys::CapState;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,34 +23,11 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn host(root: &Path, caps_mask: u64, memlock_hard: u64) -> Host {
-    let set = CapSet(caps_mask);
-    Host::fixture(
-        root,
-        0,
-        CapState {
-            effective: set,
-            permitted: set,
-            inheritable: CapSet::EMPTY,
-            bounding: set,
-            ambient: CapSet::EMPTY,
-        },
-        vec![
-            (
-                rlimits::MEMLOCK,
-                Limit {
-                    soft: 65536,
-                    hard: memlock_hard,
-                },
-            ),
-            (
-                rlimits::NOFILE,
-                Limit {
-                    soft: 1024,
-                    hard: 4096,
-                },
-            ),
-        ],
-    )
+    Fixture::at(root)
+        .caps(CapSet(caps_mask))
+        .limit(rlimits::MEMLOCK, 65536, memlock_hard)
+        .limit(rlimits::NOFILE, 1024, 4096)
+        .build()
 }
 
 /// Parses JSON with python3 and returns the value of a Python expression

@@ -1478,8 +1478,7 @@ fn fuzz_regressions() {
 /// overflowed (a panic with overflow checks, a wrong number without them).
 #[test]
 fn fuzz_regressions_doctor() {
-    use lockdrop::host::Host;
-    use lockdrop::sys::CapState;
+    use lockdrop::host::fixture::Fixture;
     let s = Scratch::new("doctor");
     let w = |p: &str, t: &str| {
         let f = s.0.join(p);
@@ -1497,7 +1496,7 @@ fn fuzz_regressions_doctor() {
         "proc/meminfo",
         "SwapTotal: 18446744073709551615 kB\nSwapFree: 0 kB\n",
     );
-    let host = Host::fixture(&s.0, 0, CapState::default(), vec![]);
+    let host = Fixture::at(&s.0).build();
     let text = lockdrop::report::doctor::to_text(&lockdrop::report::doctor::report(&host));
     assert!(
         text.contains("(50%)"),

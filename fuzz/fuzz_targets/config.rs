@@ -3,8 +3,8 @@
 //! as it reads them, so a bad one is reported with its line, not later).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lockdrop::model::{caps, rlimits, signals, sysctl, users};
 use lockdrop::host::trusted;
+use lockdrop::model::{caps, rlimits, signals, sysctl, users};
 use lockdrop::parse::config;
 
 fuzz_target!(|data: &[u8]| {
@@ -20,7 +20,12 @@ fuzz_target!(|data: &[u8]| {
     }
     let (depth, _) = trusted::nesting(text);
     if text.len() as u64 <= trusted::MAX_CONFIG_BYTES {
-        assert_eq!(limits.is_ok(), depth <= trusted::MAX_DEPTH, "depth {}", depth);
+        assert_eq!(
+            limits.is_ok(),
+            depth <= trusted::MAX_DEPTH,
+            "depth {}",
+            depth
+        );
     }
     if limits.is_err() {
         return;

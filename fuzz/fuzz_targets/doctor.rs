@@ -7,11 +7,9 @@
 //! characters (everything is escaped).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lockdrop::model::caps::CapSet;
+use lockdrop::host::fixture::{Fixture, ALL_BUT_SYS_RESOURCE};
+use lockdrop::model::rlimits;
 use lockdrop::report::doctor;
-use lockdrop::host::Host;
-use lockdrop::model::rlimits::{self, Limit};
-use lockdrop::sys::CapState;
 use std::path::PathBuf;
 
 const FILES: &[&str] = &[
@@ -54,26 +52,10 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let all = CapSet(0x1ff_feff_ffff);
-    let caps = CapState {
-        effective: all,
-        permitted: all,
-        inheritable: CapSet::EMPTY,
-        bounding: all,
-        ambient: CapSet::EMPTY,
-    };
-    let host = Host::fixture(
-        dir,
-        0,
-        caps,
-        vec![(
-            rlimits::MEMLOCK,
-            Limit {
-                soft: 8 << 20,
-                hard: 8 << 20,
-            },
-        )],
-    );
+    let host = Fixture::at(dir)
+        .caps(ALL_BUT_SYS_RESOURCE)
+        .limit(rlimits::MEMLOCK, 8 << 20, 8 << 20)
+        .build();
     let sections = doctor::report(&host);
     let _ = doctor::to_text(&sections);
     let json = doctor::to_json(&sections);

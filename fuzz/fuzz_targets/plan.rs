@@ -7,13 +7,12 @@
 //! has soft <= hard.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use lockdrop::host::fixture::{Fixture, ALL_BUT_SYS_RESOURCE};
 use lockdrop::model::caps::{self, CapSet};
+use lockdrop::model::rlimits::{self, INFINITY};
+use lockdrop::parse::config;
 use lockdrop::parse::flags::parse_args;
 use lockdrop::parse::options::Layer;
-use lockdrop::host::Host;
-use lockdrop::model::rlimits::{self, Limit, INFINITY};
-use lockdrop::sys::CapState;
-use lockdrop::parse::config;
 use lockdrop::{check, resolve as plan};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
@@ -49,38 +48,12 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(dir.join("etc/passwd"), passwd).expect("write passwd");
     std::fs::write(dir.join("etc/group"), group).expect("write group");
     // This machine: root with every capability but SYS_RESOURCE, memlock 8 MiB hard.
-    let all = CapSet(0x1ff_feff_ffff);
-    let caps_now = CapState {
-        effective: all,
-        permitted: all,
-        inheritable: CapSet::EMPTY,
-        bounding: all,
-        ambient: CapSet::EMPTY,
-    };
-    let limits = vec![
-        (
-            rlimits::MEMLOCK,
-            Limit {
-                soft: 8 << 20,
-                hard: 8 << 20,
-            },
-        ),
-        (
-            rlimits::NOFILE,
-            Limit {
-                soft: 1024,
-                hard: 524_288,
-            },
-        ),
-        (
-            rlimits::Resource(4),
-            Limit {
-                soft: 0,
-                hard: INFINITY,
-            },
-        ),
-    ];
-    let host = Host::fixture(dir, 0, caps_now, limits);
+    let host = Fixture::at(dir)
+        .caps(ALL_BUT_SYS_RESOURCE)
+        .limit(rlimits::MEMLOCK, 8 << 20, 8 << 20)
+        .limit(rlimits::NOFILE, 1024, 524_288)
+        .limit(rlimits::Resource(4), 0, INFINITY)
+        .build();
     let Ok(opts) = config::layered(Layer::default(), flags, &host) else {
         return;
     };

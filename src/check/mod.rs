@@ -549,8 +549,8 @@ pub fn enforce(findings: &[Finding]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::caps::CapSet;
-    use crate::model::caps::CapState;
+    use crate::host::fixture::Fixture;
+    use crate::model::caps::{CapSet, CapState};
     use crate::model::rlimits::{self, Limit};
     use crate::parse::Options;
 
@@ -562,33 +562,16 @@ mod tests {
     };
 
     fn host(eff: u64) -> Host {
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("lockdrop-check-{}-{}", std::process::id(), n));
-        std::fs::create_dir_all(dir.join("etc")).unwrap();
-        std::fs::write(
-            dir.join("etc/passwd"),
-            "root:x:0:0::/root:/bin/sh\nes:x:1000:1000::/home/es:/bin/sh\n",
-        )
-        .unwrap();
-        std::fs::write(dir.join("etc/group"), "root:x:0:\nes:x:1000:\n").unwrap();
-        let caps = CapState {
-            effective: CapSet(eff),
-            permitted: CapSet(eff),
-            inheritable: CapSet(0),
-            bounding: CapSet(eff),
-            ambient: CapSet(0),
-        };
-        let nofile = Limit {
-            soft: 1024,
-            hard: 20000,
-        };
-        Host::fixture(
-            dir,
-            0,
-            caps,
-            vec![(rlimits::MEMLOCK, MIB8), (rlimits::NOFILE, nofile)],
-        )
+        Fixture::temp("check")
+            .file(
+                "/etc/passwd",
+                "root:x:0:0::/root:/bin/sh\nes:x:1000:1000::/home/es:/bin/sh\n",
+            )
+            .file("/etc/group", "root:x:0:\nes:x:1000:\n")
+            .caps(CapSet(eff))
+            .limit(rlimits::MEMLOCK, MIB8.soft, MIB8.hard)
+            .limit(rlimits::NOFILE, 1024, 20000)
+            .build()
     }
 
     fn errors(o: Options, h: &Host) -> Vec<Finding> {
@@ -687,18 +670,14 @@ mod tests {
             ..Options::default()
         };
         let plan = crate::resolve::resolve(&o, &h).unwrap();
-        let h = Host::fixture(
-            h.root.clone(),
-            1000,
-            CapState {
-                effective: CapSet(0),
-                permitted: CapSet(0),
-                inheritable: CapSet(0),
+        let h = Fixture::at(h.root.clone())
+            .uid(1000)
+            .cap_state(CapState {
                 bounding: CapSet(1 << 14),
-                ambient: CapSet(0),
-            },
-            vec![(rlimits::MEMLOCK, MIB8)],
-        );
+                ..CapState::default()
+            })
+            .limit(rlimits::MEMLOCK, MIB8.soft, MIB8.hard)
+            .build();
         let e: Vec<Finding> = check(&plan, &h)
             .into_iter()
             .filter(|f| f.level == Level::Error)

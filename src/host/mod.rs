@@ -2,6 +2,7 @@
 //! (/etc/passwd, /proc, /sys), read through an injectable root so resolution
 //! and checks are tested against fixture trees without root. Reads are lazy:
 //! start-up pays only for what the plan asks about. Changes nothing.
+pub mod fixture;
 pub mod sysctl;
 pub mod trusted;
 

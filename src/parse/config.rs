@@ -458,28 +458,11 @@ mod tests {
 
     #[test]
     fn profile_lists_merge_per_key() {
-        use crate::model::rlimits::{Limit, NOFILE, NPROC};
-        let host = Host::fixture(
-            "/nonexistent",
-            0,
-            crate::model::caps::CapState::default(),
-            vec![
-                (
-                    NOFILE,
-                    Limit {
-                        soft: 1024,
-                        hard: 4096,
-                    },
-                ),
-                (
-                    NPROC,
-                    Limit {
-                        soft: 100000,
-                        hard: 100000,
-                    },
-                ),
-            ],
-        );
+        use crate::model::rlimits::{NOFILE, NPROC};
+        let host = crate::host::fixture::Fixture::at("/nonexistent")
+            .limit(NOFILE, 1024, 4096)
+            .limit(NPROC, 100000, 100000)
+            .build();
         let flags = crate::parse::flags::parse_args(
             [
                 "--profile",

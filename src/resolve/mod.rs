@@ -432,48 +432,23 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::fixture::Fixture;
     use crate::model::rlimits::INFINITY;
-    use crate::sys::CapState;
 
     const FULL_NO_RESOURCE: u64 = 0x1fffeffffff; // this machine: all but CAP_SYS_RESOURCE
 
     pub fn fixture(uid: u32, eff: u64, memlock: Limit) -> Host {
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("lockdrop-plan-{}-{}", std::process::id(), n));
-        std::fs::create_dir_all(dir.join("etc")).unwrap();
-        std::fs::write(
-            dir.join("etc/passwd"),
-            "root:x:0:0::/root:/bin/sh\nes:x:1000:1000::/home/es:/bin/sh\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("etc/group"),
-            "root:x:0:\nes:x:1000:\nwheel:x:10:es\n",
-        )
-        .unwrap();
-        let caps = CapState {
-            effective: CapSet(eff),
-            permitted: CapSet(eff),
-            inheritable: CapSet(0),
-            bounding: CapSet(eff),
-            ambient: CapSet(0),
-        };
-        Host::fixture(
-            dir,
-            uid,
-            caps,
-            vec![
-                (rlimits::MEMLOCK, memlock),
-                (
-                    rlimits::NOFILE,
-                    Limit {
-                        soft: 1024,
-                        hard: 524288,
-                    },
-                ),
-            ],
-        )
+        Fixture::temp("plan")
+            .file(
+                "/etc/passwd",
+                "root:x:0:0::/root:/bin/sh\nes:x:1000:1000::/home/es:/bin/sh\n",
+            )
+            .file("/etc/group", "root:x:0:\nes:x:1000:\nwheel:x:10:es\n")
+            .uid(uid)
+            .caps(CapSet(eff))
+            .limit(rlimits::MEMLOCK, memlock.soft, memlock.hard)
+            .limit(rlimits::NOFILE, 1024, 524288)
+            .build()
     }
 
     fn opts(user: &str, memlock: &str, via: Option<&str>) -> Options {
