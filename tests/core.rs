@@ -487,5 +487,23 @@ fn help_and_version() {
         .arg("-V")
         .output()
         .unwrap();
-    assert!(text(&out.stdout).starts_with("lockdrop "));
+    // "lockdrop VERSION (commit HASH, TRIPLE)": which release binary this is.
+    let v = text(&out.stdout);
+    let want = format!("lockdrop {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(v.starts_with(&want), "{}", v);
+    let (commit, triple) = v[want.len()..]
+        .trim_end()
+        .strip_suffix(')')
+        .and_then(|r| r.split_once(", "))
+        .unwrap_or_else(|| panic!("{}", v));
+    assert!(
+        commit == "unknown" || (commit.len() >= 7 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{}",
+        v
+    );
+    // scripts/emulated.sh names the triple of the binary it hands in.
+    match std::env::var("LOCKDROP_TRIPLE") {
+        Ok(t) if !t.is_empty() => assert_eq!(triple, t),
+        _ => assert!(triple.contains("-linux-"), "{}", v),
+    }
 }
