@@ -3,7 +3,11 @@
 # (apt-get update first, as a fresh machine's package lists may be empty).
 set -euo pipefail
 PKGS=(util-linux libcap2-bin procps python3 runc busybox-static
-      openjdk-17-jdk-headless libjna-java qemu-system-x86 gcc libc6-dev)
+      openjdk-17-jdk-headless libjna-java qemu-system-x86 gcc libc6-dev
+      # release and emulation tiers (scripts/release.sh, scripts/emulated.sh,
+      # tests/release.rs): foreign binaries under qemu-user, the arm64 VM,
+      # ar for the link stub, file(1), git for clones, podman to load the image
+      qemu-user-static qemu-system-arm binutils file git podman)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

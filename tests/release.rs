@@ -1,0 +1,186 @@
+//! Release artifacts (scripts/release.sh): two builds of one commit, in two
+//! fresh clones with different paths and at different times, give
+//! byte-identical files; the OCI image tarball is a valid multi-arch layout
+//! that podman loads and runs. Needs git, rust-src, the network or a filled
+//! musl cache (scripts/cross.sh) and, for the image, podman and runc (CI
+//! installs them: a missing one fails).
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn run(c: &mut Command) -> String {
+    let out = c.output().unwrap_or_else(|e| panic!("{:?}: {}", c, e));
+    assert!(
+        out.status.success(),
+        "{:?} failed:\n{}\n{}",
+        c,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
+/// A clone of this checkout's HEAD at `dir`, built with `release.sh --arch
+/// x86_64`; returns its dist folder.
+fn release_in(dir: &Path) -> PathBuf {
+    common::require_tool("git");
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    run(Command::new("git")
+        .args(["clone", "--quiet", "--no-hardlinks", ROOT])
+        .arg(dir));
+    let t = Instant::now();
+    run(Command::new(dir.join("scripts/release.sh"))
+        .args(["--arch", "x86_64"])
+        .current_dir(dir)
+        // The musl packages once, not per clone (they are pinned by hash).
+        .env(
+            "LOCKDROP_MUSL_CACHE",
+            Path::new(ROOT).join("target/cross/musl"),
+        )
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env_remove("LOCKDROP_COMMIT"));
+    eprintln!("release build in {}: {:?}", dir.display(), t.elapsed());
+    dir.join("dist")
+}
+
+#[test]
+fn two_clones_build_byte_identical_artifacts() {
+    let base = Path::new(ROOT).join("target/repro");
+    // Different depths and names: every path the build could embed differs.
+    let a = release_in(&base.join("a/lockdrop"));
+    let b = release_in(&base.join("second/build/elsewhere"));
+    let sums_a = std::fs::read_to_string(a.join("SHA256SUMS")).unwrap();
+    let sums_b = std::fs::read_to_string(b.join("SHA256SUMS")).unwrap();
+    assert_eq!(sums_a, sums_b, "SHA256SUMS differ between the two builds");
+    let names: Vec<&str> = sums_a.lines().map(|l| &l[66..]).collect();
+    let bin = format!("lockdrop-{}-linux-x86_64", version());
+    let oci = format!("lockdrop-{}-oci.tar", version());
+    assert_eq!(names, [bin.as_str(), oci.as_str()], "{}", sums_a);
+    for n in &names {
+        assert_eq!(
+            std::fs::read(a.join(n)).unwrap(),
+            std::fs::read(b.join(n)).unwrap(),
+            "{} differs",
+            n
+        );
+    }
+    run(Command::new("sha256sum")
+        .arg("-c")
+        .arg("SHA256SUMS")
+        .current_dir(&a));
+    // The binary names its commit and target, and is within budget.
+    let head = run(Command::new("git").args(["-C", ROOT, "rev-parse", "--short=12", "HEAD"]));
+    let v = run(&mut Command::new(a.join(&bin)).arg("--version"));
+    assert_eq!(
+        v,
+        format!(
+            "lockdrop {} (commit {}, x86_64-unknown-linux-musl)\n",
+            version(),
+            head.trim()
+        )
+    );
+    let size = std::fs::metadata(a.join(&bin)).unwrap().len();
+    assert!(size <= 600 * 1024, "{} bytes", size);
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+/// The full release (dist/ from scripts/release.sh, built by scripts/test.sh
+/// before the tests; built here when missing): one binary per architecture,
+/// each the right machine and within budget, and an image tarball podman
+/// loads as a multi-arch index whose images hold only /lockdrop.
+#[test]
+fn dist_has_every_architecture_and_a_loadable_image() {
+    let dist = Path::new(ROOT).join("dist");
+    let oci = dist.join(format!("lockdrop-{}-oci.tar", version()));
+    if !oci.exists() {
+        run(Command::new(Path::new(ROOT).join("scripts/release.sh"))
+            .current_dir(ROOT)
+            .env("LOCKDROP_RELEASE_DIRTY", "1"));
+    }
+    let machines = [
+        ("x86_64", "x86-64"),
+        ("aarch64", "ARM aarch64"),
+        ("armv7l", "ARM, EABI5"),
+        ("i686", "Intel 80386"),
+        ("ppc64le", "64-bit PowerPC"),
+        ("riscv64", "RISC-V"),
+        ("s390x", "IBM S/390"),
+    ];
+    let sums = std::fs::read_to_string(dist.join("SHA256SUMS")).unwrap();
+    for (arch, machine) in machines {
+        let name = format!("lockdrop-{}-linux-{}", version(), arch);
+        assert!(
+            sums.contains(&format!("  {}\n", name)),
+            "{} not in SHA256SUMS",
+            name
+        );
+        let f = dist.join(&name);
+        let size = std::fs::metadata(&f).unwrap().len();
+        assert!(size <= 600 * 1024, "{}: {} bytes", name, size);
+        let desc = run(Command::new("file").arg("-b").arg(&f));
+        assert!(
+            desc.contains(machine)
+                && desc.contains("statically linked")
+                && !desc.contains("interpreter"),
+            "{}: {}",
+            name,
+            desc
+        );
+    }
+    run(Command::new("sha256sum")
+        .arg("-c")
+        .arg("SHA256SUMS")
+        .current_dir(&dist));
+
+    // podman with a private store: nothing of the machine's images is touched.
+    common::require_tool("podman");
+    let store = Path::new(ROOT).join("target/ld-podman");
+    let _ = std::fs::remove_dir_all(&store);
+    let podman = |args: &[&str]| {
+        let mut c = Command::new("podman");
+        c.arg("--root")
+            .arg(store.join("root"))
+            .arg("--runroot")
+            .arg(store.join("run"))
+            .args([
+                "--storage-driver",
+                "vfs",
+                "--cgroup-manager",
+                "cgroupfs",
+                "--events-backend",
+                "none",
+            ])
+            .args(args);
+        c
+    };
+    let loaded = run(&mut podman(&["load", "-i", oci.to_str().unwrap()]));
+    let tag = format!("lockdrop:{}", version());
+    assert!(loaded.contains(&tag), "{}", loaded);
+    // The image is the host's architecture's and holds /lockdrop only.
+    let v = run(&mut podman(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        &tag,
+        "--version",
+    ]));
+    assert!(v.contains("x86_64-unknown-linux-musl"), "{}", v);
+    let mount = run(&mut podman(&["image", "mount", &tag]));
+    let files = run(Command::new("find")
+        .arg(mount.trim())
+        .args(["-mindepth", "1"]));
+    assert_eq!(files.trim(), format!("{}/lockdrop", mount.trim()));
+    let _ = podman(&["image", "unmount", &tag]).output();
+    let _ = podman(&["rmi", "-a", "-f"]).output();
+    let _ = std::fs::remove_dir_all(&store);
+}
