@@ -85,36 +85,26 @@ mkdir -p "$musl"
 [ -f "$out/stub/libunwind.a" ] || ar rcD "$out/stub/libunwind.a"
 
 # musl-dev per Debian architecture, from a private apt state (no system change).
-apt_state=$out/apt
-aptopts=(-o "Dir::State::Lists=$root/$apt_state/lists" -o "Dir::Etc::SourceList=$root/$apt_state/sources.list"
-  -o Dir::Etc::SourceParts=/nonexistent -o "Dir::Cache=$root/$apt_state/cache" -o Dir::State::status=/dev/null
-  -o Debug::NoLocking=1 -o Acquire::Languages=none -o APT::Sandbox::User=root
-  -o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false
-  -o Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false
-  -o Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled=false
-  -o Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled=false)
+. scripts/apt-private.sh
 need_debs=()
 for r in "${rows[@]}"; do
   read -r _ _ deb _ <<<"$r"
   [ -f "$musl/$deb/.done" ] || need_debs+=("$deb")
 done
 if [ ${#need_debs[@]} -gt 0 ]; then
-  mkdir -p "$apt_state/lists/partial" "$apt_state/cache/archives/partial" "$apt_state/debs"
-  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" \
-    >"$apt_state/sources.list"
-  arches=$(IFS=,; echo "${need_debs[*]}")
-  apt-get "${aptopts[@]}" -o "APT::Architectures=$arches" -qq update >&2
+  apt_private "$root/$out/apt" trixie "$(IFS=,; echo "${need_debs[*]}")"
+  apt_private_update
+  mkdir -p "$out/apt/debs"
   for deb in "${need_debs[@]}"; do
     f="musl-dev_${MUSL_VERSION}_${deb}.deb"
-    (cd "$apt_state/debs" && apt-get "${aptopts[@]}" -o "APT::Architectures=$arches" -qq \
-       download "musl-dev:$deb=$MUSL_VERSION" >&2) || {
+    (cd "$out/apt/debs" && apt-get "${APT_PRIVATE[@]}" -qq download "musl-dev:$deb=$MUSL_VERSION" >&2) || {
       echo "cross.sh: musl-dev:$deb=$MUSL_VERSION is no longer in Debian trixie: update MUSL_VERSION and MUSL_SHA256" >&2
       exit 1; }
-    sum=$(sha256sum "$apt_state/debs/$f" | cut -d' ' -f1)
+    sum=$(sha256sum "$out/apt/debs/$f" | cut -d' ' -f1)
     grep -qx "$deb $sum" <<<"$MUSL_SHA256" || { echo "cross.sh: $f: unexpected sha256 $sum" >&2; exit 1; }
     rm -rf "$musl/$deb"
     mkdir -p "$musl/$deb"
-    dpkg-deb -x "$apt_state/debs/$f" "$musl/$deb"
+    dpkg-deb -x "$out/apt/debs/$f" "$musl/$deb"
     touch "$musl/$deb/.done"
   done
 fi
@@ -137,13 +127,19 @@ for r in "${rows[@]}"; do
   lib="$musl/$deb/usr/lib/$mdir"
   up=$(echo "$triple" | tr 'a-z-' 'A-Z_')
   export "CARGO_TARGET_${up}_LINKER=$lld"
-  export "CARGO_TARGET_${up}_RUSTFLAGS=$common -L native=$lib -L native=$root/$out/stub -C link-arg=$lib/crt1.o"
+  extra=
+  # powerpc64le keeps std's gcc personality routine (the .eh_frame of its
+  # ELFv2 ABI references it), which names two unwinder accessors. With
+  # immediate-abort nothing unwinds, so the personality never runs: the
+  # accessors are defined as address 0 rather than linking an unwinder.
+  [ "$arch" = ppc64le ] && extra="-C link-arg=--defsym=_Unwind_GetDataRelBase=0 -C link-arg=--defsym=_Unwind_GetTextRelBase=0"
+  export "CARGO_TARGET_${up}_RUSTFLAGS=$common -L native=$lib -L native=$root/$out/stub -C link-arg=$lib/crt1.o $extra"
   targets+=(--target "$triple")
 done
 
 start=$(date +%s)
 RUSTC_BOOTSTRAP=1 LOCKDROP_COMMIT=$commit cargo build --release --locked "${targets[@]}" \
-  --target-dir "$out" -Z build-std=std,panic_abort --bin lockdrop >&2
+  --target-dir "$out" -Z build-std=std,panic_abort --bin lockdrop ${LOCKDROP_CROSS_EXAMPLES:+--example probe} >&2
 echo "cross.sh: built ${#rows[@]} architecture(s) in $(( $(date +%s) - start )) s" >&2
 for r in "${rows[@]}"; do
   read -r arch triple _ _ <<<"$r"
