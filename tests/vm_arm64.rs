@@ -71,7 +71,11 @@ fn base() -> &'static [Entry] {
                 0o644,
                 "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n",
             ),
-            Entry::file("/etc/group", 0o644, "root:x:0:\napp:x:1000:\nmemlockers:x:2000:app\n"),
+            Entry::file(
+                "/etc/group",
+                0o644,
+                "root:x:0:\napp:x:1000:\nmemlockers:x:2000:app\n",
+            ),
             Entry::file("/bin/busybox", 0o755, file("busybox")),
             Entry::file("/lockdrop", 0o755, file("lockdrop")),
             Entry::file("/probe", 0o755, file("probe")),
@@ -102,7 +106,11 @@ fn boot(name: &str, exec: &str, extra: &[Entry]) -> Boot {
             name, exec
         ),
     )];
-    files.extend(extra.iter().map(|e| Entry::file(&e.path, e.mode, e.data.clone())));
+    files.extend(
+        extra
+            .iter()
+            .map(|e| Entry::file(&e.path, e.mode, e.data.clone())),
+    );
     let b = boot_on(&ARM64, name, "/scen/init", "", &files, 256);
     b.check(
         b.has_line(&format!("scenario {} on aarch64", name)),
@@ -155,7 +163,10 @@ fn vm_arm64_ambient_path() {
     b.expect_value("Uid", "1000 1000 1000 1000");
     b.expect_value("rlimit.memlock", &format!("{}:{}", 8 * MIB, 8 * MIB));
     for set in ["CapPrm", "CapEff", "CapAmb"] {
-        b.check(cap_mask(&b, set) == IPC_LOCK, &format!("{} is not IPC_LOCK alone", set));
+        b.check(
+            cap_mask(&b, set) == IPC_LOCK,
+            &format!("{} is not IPC_LOCK alone", set),
+        );
     }
     b.check(
         b.has_line("mlock ok bytes=67108864"),

@@ -28,6 +28,13 @@ pub fn lockdrop() -> PathBuf {
         .clone()
 }
 
+/// lockdrop runs under an emulator (LOCKDROP_RUNNER): qemu-user keeps a few
+/// host real-time signals for itself, and their dispositions reach the
+/// command it execs.
+pub fn emulated() -> bool {
+    std::env::var("LOCKDROP_RUNNER").is_ok_and(|r| !r.trim().is_empty())
+}
+
 pub fn lockdrop_under_test(built: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let bin = match std::env::var_os("LOCKDROP_BIN") {
@@ -44,8 +51,24 @@ pub fn lockdrop_under_test(built: &str) -> PathBuf {
     if runner.trim().is_empty() {
         return bin;
     }
-    let runner_path = runner.split_whitespace().next().unwrap();
-    require_tool(runner_path);
+    // Absolute, so that tests that change PATH still reach the runner.
+    let mut words = runner.split_whitespace();
+    let first = words.next().unwrap();
+    let abs = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(first))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "LOCKDROP_RUNNER={}: {} not found (Debian package qemu-user-static)",
+                runner, first
+            )
+        });
+    let runner: String = std::iter::once(abs.display().to_string())
+        .chain(words.map(String::from))
+        .collect::<Vec<_>>()
+        .join(" ");
     // A world-accessible wrapper: some tests run lockdrop as another user.
     let d = std::env::temp_dir().join(format!("lockdrop-runner-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
