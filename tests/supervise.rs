@@ -1022,7 +1022,7 @@ fn terminal_of_another_user_gets_a_new_session() {
 }
 
 /// lockdrop's signal table is the target's: `--rewrite USR1:NAME` makes
-/// lockdrop send NAME by its own number, and the probe reports the number it
+/// lockdrop (PID 1 of a namespace) send NAME by its own number, and the probe reports the number it
 /// received. Natively that must be the host C library's number for NAME; for
 /// a foreign binary under qemu-user (scripts/emulated.sh), qemu translates the
 /// target's numbers to the host's on every kill, so a table holding another
@@ -1063,9 +1063,7 @@ fn signal_table_matches_the_target() {
     let p = probe();
     for &(name, host) in names {
         let rw = format!("USR1:{}", name);
-        let mut c = Command::new(lockdrop());
-        c.args(["--supervise", "--rewrite", &rw, "--", &p, "signals"]);
-        let mut r = start(c, false);
+        let mut r = start(ns(&["--rewrite", &rw, "--", &p, "signals"]), true);
         r.expect("ready");
         r.kill(libc::SIGUSR1);
         r.expect(&format!("sig {}", host));
@@ -1076,18 +1074,14 @@ fn signal_table_matches_the_target() {
         assert_eq!(code, 0, "SIG{}: {:?} {}", name, log, err);
     }
     // USR1 itself, through another signal.
-    let mut c = Command::new(lockdrop());
-    c.args(["--supervise", "--rewrite", "USR2:USR1", "--", &p, "signals"]);
-    let mut r = start(c, false);
+    let mut r = start(ns(&["--rewrite", "USR2:USR1", "--", &p, "signals"]), true);
     r.expect("ready");
     r.kill(libc::SIGUSR2);
     r.expect(&format!("sig {}", libc::SIGUSR1));
     r.kill(libc::SIGTERM);
     assert_eq!(r.finish().0, 0);
     // KILL: the probe dies of it, lockdrop exits 128 + 9.
-    let mut c = Command::new(lockdrop());
-    c.args(["--supervise", "--rewrite", "USR1:KILL", "--", &p, "signals"]);
-    let mut r = start(c, false);
+    let mut r = start(ns(&["--rewrite", "USR1:KILL", "--", &p, "signals"]), true);
     r.expect("ready");
     r.kill(libc::SIGUSR1);
     assert_eq!(r.finish().0, 128 + libc::SIGKILL);
