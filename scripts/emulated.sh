@@ -53,7 +53,7 @@ for a in "${arches[@]}"; do
   done
   rc=0
   LOCKDROP_BIN="$bin" LOCKDROP_RUNNER="$runner" LOCKDROP_TRIPLE="$triple" \
-    cargo test --release --target "$LOCKDROP_TARGET" --test core --test supervise -- "${skip[@]}" || rc=$?
+    cargo test --release --target "$LOCKDROP_TARGET" --no-fail-fast --test core --test supervise -- "${skip[@]}" || rc=$?
   [ $rc -eq 0 ] || failed+=("$a")
   summary+=("$(printf '%-9s %-32s %6d bytes  tests %5.1f s' "$a" "$triple" "$(stat -c %s "$bin")" \
     "$(awk "BEGIN{print $(date +%s.%N) - $t0}")")")
