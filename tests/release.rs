@@ -79,7 +79,7 @@ fn two_clones_build_byte_identical_artifacts() {
         .current_dir(&a));
     // The binary names its commit and target, and is within budget.
     let head = run(Command::new("git").args(["-C", ROOT, "rev-parse", "--short=12", "HEAD"]));
-    let v = run(&mut Command::new(a.join(&bin)).arg("--version"));
+    let v = run(Command::new(a.join(&bin)).arg("--version"));
     assert_eq!(
         v,
         format!(

@@ -12,7 +12,6 @@
 //! qemu-system-arm).
 
 #[path = "vm/harness.rs"]
-#[allow(dead_code)]
 mod harness;
 
 use harness::{boot_on, Boot, Entry, Machine};
