@@ -1,6 +1,5 @@
-//! Release artifacts (scripts/release.sh): two builds of one commit, in two
-//! fresh clones with different paths and at different times, give
-//! byte-identical files; the OCI image tarball is a valid multi-arch layout
+//! Release artifacts (scripts/release.sh): two builds of one commit, in
+//! different directories and at different times, give byte-identical files; the OCI image tarball is a valid multi-arch layout
 //! that podman loads and runs. Needs git, rust-src, the network or a filled
 //! musl cache (scripts/cross.sh) and, for the image, podman and runc (CI
 //! installs them: a missing one fails).
@@ -52,34 +51,61 @@ fn release_in(dir: &Path) -> PathBuf {
     dir.join("dist")
 }
 
+/// dist/ when it was built from this exact commit (a clean checkout: CI),
+/// else None.
+fn dist_of_head() -> Option<PathBuf> {
+    let dirty = run(Command::new("git").args([
+        "-C",
+        ROOT,
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+    ]));
+    let head = run(Command::new("git").args(["-C", ROOT, "rev-parse", "--short=12", "HEAD"]));
+    let dist = Path::new(ROOT).join("dist");
+    let bin = dist.join(format!("lockdrop-{}-linux-x86_64", version()));
+    let v = Command::new(&bin).arg("--version").output().ok()?;
+    (dirty.trim().is_empty() && String::from_utf8_lossy(&v.stdout).contains(head.trim()))
+        .then_some(dist)
+}
+
+/// Two builds of one commit in different directories at different times:
+/// the checkout's own dist/ (scripts/test.sh builds it first; in a clean CI
+/// clone it is a build of HEAD) against a fresh clone elsewhere, or two fresh
+/// clones when the checkout has uncommitted changes.
 #[test]
-fn two_clones_build_byte_identical_artifacts() {
+fn two_builds_of_one_commit_are_byte_identical() {
     let base = Path::new(ROOT).join("target/repro");
     // Different depths and names: every path the build could embed differs.
-    let a = release_in(&base.join("a/lockdrop"));
+    let a = dist_of_head().unwrap_or_else(|| release_in(&base.join("a/lockdrop")));
     let b = release_in(&base.join("second/build/elsewhere"));
-    let sums_a = std::fs::read_to_string(a.join("SHA256SUMS")).unwrap();
-    let sums_b = std::fs::read_to_string(b.join("SHA256SUMS")).unwrap();
-    assert_eq!(sums_a, sums_b, "SHA256SUMS differ between the two builds");
-    let names: Vec<&str> = sums_a.lines().map(|l| &l[66..]).collect();
     let bin = format!("lockdrop-{}-linux-x86_64", version());
-    let oci = format!("lockdrop-{}-oci.tar", version());
-    assert_eq!(names, [bin.as_str(), oci.as_str()], "{}", sums_a);
-    for n in &names {
-        assert_eq!(
-            std::fs::read(a.join(n)).unwrap(),
-            std::fs::read(b.join(n)).unwrap(),
-            "{} differs",
-            n
-        );
-    }
+    let line = |d: &Path| {
+        std::fs::read_to_string(d.join("SHA256SUMS"))
+            .unwrap()
+            .lines()
+            .find(|l| l.ends_with(&format!("  {}", bin)))
+            .map(String::from)
+            .unwrap_or_else(|| panic!("{} not in {}/SHA256SUMS", bin, d.display()))
+    };
+    assert_eq!(
+        line(&a),
+        line(&b),
+        "SHA256SUMS differ between the two builds"
+    );
+    assert_eq!(
+        std::fs::read(a.join(&bin)).unwrap(),
+        std::fs::read(b.join(&bin)).unwrap(),
+        "{} differs",
+        bin
+    );
     run(Command::new("sha256sum")
         .arg("-c")
         .arg("SHA256SUMS")
-        .current_dir(&a));
+        .current_dir(&b));
     // The binary names its commit and target, and is within budget.
     let head = run(Command::new("git").args(["-C", ROOT, "rev-parse", "--short=12", "HEAD"]));
-    let v = run(Command::new(a.join(&bin)).arg("--version"));
+    let v = run(Command::new(b.join(&bin)).arg("--version"));
     assert_eq!(
         v,
         format!(
@@ -88,8 +114,29 @@ fn two_clones_build_byte_identical_artifacts() {
             head.trim()
         )
     );
-    let size = std::fs::metadata(a.join(&bin)).unwrap().len();
+    let size = std::fs::metadata(b.join(&bin)).unwrap().len();
     assert!(size <= 600 * 1024, "{} bytes", size);
+
+    // The image tarball is a function of the binaries, the version and the
+    // commit time: written again elsewhere, later, in another time zone, it
+    // is the same bytes.
+    let oci = format!("lockdrop-{}-oci.tar", version());
+    let again = base.join("oci-again");
+    std::fs::create_dir_all(&again).unwrap();
+    let epoch = run(Command::new("git").args(["-C", ROOT, "log", "-1", "--format=%ct"]));
+    run(Command::new("python3")
+        .arg(Path::new(ROOT).join("scripts/oci.py"))
+        .arg(again.join(&oci))
+        .arg(version())
+        .arg(epoch.trim())
+        .arg(format!("x86_64={}", b.join(&bin).display()))
+        .current_dir(&again)
+        .env("TZ", "Asia/Kolkata"));
+    assert_eq!(
+        std::fs::read(again.join(&oci)).unwrap(),
+        std::fs::read(b.join(&oci)).unwrap(),
+        "the image tarball is not a function of its inputs"
+    );
     let _ = std::fs::remove_dir_all(&base);
 }
 
