@@ -4,7 +4,11 @@
 set -euo pipefail
 PKGS=(util-linux libcap2-bin procps python3 runc busybox-static
       openjdk-17-jdk-headless libjna-java qemu-system-x86 gcc libc6-dev
-      docker.io podman containerd python3-grpcio tar)
+      docker.io podman containerd python3-grpcio tar
+      # release and emulation tiers (scripts/release.sh, scripts/emulated.sh,
+      # tests/release.rs): foreign binaries under qemu-user, the arm64 VM,
+      # ar for the link stub, file(1), git for clones
+      qemu-user-static qemu-system-arm binutils file git)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

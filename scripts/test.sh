@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite: a short fuzz run of every parser, unit tests,
-# namespace tests, the hardening tests, the runc container tier, the engine
-# tier (Docker, Podman, containerd's CRI: tests/engines.rs), the VM tier.
-# Installs missing Debian packages (scripts/deps.sh) and builds the static
-# binary first (the tiers run it inside containers and a VM). Needs
-# root. `scripts/test.sh --test NAME` runs one test file (no fuzz run).
+# The whole test suite: a short fuzz run of every parser, clippy, the
+# release build of every architecture with the core and supervise tests
+# under qemu-user, unit tests, namespace tests, the hardening and security
+# tests, the runc container tier, the engine tier (Docker, Podman,
+# containerd's CRI: tests/engines.rs), the x86_64 and arm64 VM tiers, the
+# reproducible-release tests. Installs missing Debian packages
+# (scripts/deps.sh) and builds the static binary first (the tiers run it
+# inside containers and a VM). Needs root. `scripts/test.sh --test NAME`
+# runs one test file (no fuzz run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/target.sh
@@ -23,5 +26,13 @@ fuzz_secs="${LOCKDROP_FUZZ_SECONDS:-10}"
 if [ "$fuzz_secs" != 0 ] && [ $# -eq 0 ]; then
   cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
   scripts/fuzz.sh "$fuzz_secs"
+fi
+# Every architecture: the release build once (dist/, reused by
+# tests/release.rs), then the core and supervise tests against each
+# architecture's binary under qemu-user (scripts/emulated.sh). A test build of
+# a working tree, so uncommitted changes are allowed here.
+if [ $# -eq 0 ]; then
+  LOCKDROP_RELEASE_DIRTY=1 scripts/release.sh >/dev/null
+  scripts/emulated.sh
 fi
 exec cargo test --release --target "$LOCKDROP_TARGET" "$@"

@@ -44,7 +44,16 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
             return Ok(0);
         }
         Action::Version => {
-            msg::stdout(concat!("lockdrop ", env!("CARGO_PKG_VERSION"), "\n"));
+            // Version, commit and target triple (build.rs): which release binary this is.
+            msg::stdout(concat!(
+                "lockdrop ",
+                env!("CARGO_PKG_VERSION"),
+                " (commit ",
+                env!("LOCKDROP_COMMIT"),
+                ", ",
+                env!("LOCKDROP_TARGET_TRIPLE"),
+                ")\n"
+            ));
             return Ok(0);
         }
         _ => {}

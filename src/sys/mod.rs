@@ -316,27 +316,39 @@ pub fn setrlimit(r: Resource, lim: Limit) -> SysResult<()> {
     check(unsafe { libc::setrlimit(r.0 as _, &l) }).map(drop)
 }
 
+// On i386 and 32-bit arm the plain setgroups/setresuid/setresgid syscalls
+// take 16-bit ids (a [u32] read as u16 pairs: groups [10, 1000] become
+// [10, 0]); the 32-bit-id calls are the `*32` ones, which musl's own wrappers
+// use. Every other architecture has only 32-bit ids under the plain names.
+#[cfg(not(any(target_arch = "x86", target_arch = "arm")))]
+use libc::{
+    SYS_setgroups as SYS_SETGROUPS, SYS_setresgid as SYS_SETRESGID, SYS_setresuid as SYS_SETRESUID,
+};
+#[cfg(any(target_arch = "x86", target_arch = "arm"))]
+use libc::{
+    SYS_setgroups32 as SYS_SETGROUPS, SYS_setresgid32 as SYS_SETRESGID,
+    SYS_setresuid32 as SYS_SETRESUID,
+};
+
 pub fn setgroups(groups: &[u32]) -> SysResult<()> {
     inject("setgroups")?;
     // The raw syscall, not libc's: musl and glibc broadcast setgroups to all
     // threads; lockdrop is single-threaded, and the raw call is one syscall.
     // SAFETY: pointer and length describe `groups`.
-    check(unsafe {
-        libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) as libc::c_int
-    })
-    .map(drop)
+    check(unsafe { libc::syscall(SYS_SETGROUPS, groups.len(), groups.as_ptr()) as libc::c_int })
+        .map(drop)
 }
 
 pub fn setresgid(g: u32) -> SysResult<()> {
     inject("setresgid")?;
     // SAFETY: integer-only syscall.
-    check(unsafe { libc::syscall(libc::SYS_setresgid, g, g, g) as libc::c_int }).map(drop)
+    check(unsafe { libc::syscall(SYS_SETRESGID, g, g, g) as libc::c_int }).map(drop)
 }
 
 pub fn setresuid(u: u32) -> SysResult<()> {
     inject("setresuid")?;
     // SAFETY: integer-only syscall.
-    check(unsafe { libc::syscall(libc::SYS_setresuid, u, u, u) as libc::c_int }).map(drop)
+    check(unsafe { libc::syscall(SYS_SETRESUID, u, u, u) as libc::c_int }).map(drop)
 }
 
 /// (real, effective, saved) uids.

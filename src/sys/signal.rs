@@ -67,12 +67,16 @@ pub fn mask() -> SysResult<SigSet> {
     sigprocmask(libc::SIG_BLOCK, None)
 }
 
-/// The kernel's `struct sigaction` on x86_64 and aarch64.
+/// The kernel's `struct sigaction` for rt_sigaction(2) (asm-generic layout:
+/// x86, arm, aarch64, powerpc, riscv, s390). `flags` is an unsigned long
+/// (32 bits on i686 and armv7); riscv defines no SA_RESTORER, so its struct
+/// has no restorer field and the mask follows the flags.
 #[repr(C)]
 #[derive(Default)]
 struct KSigaction {
     handler: usize,
-    flags: u64,
+    flags: libc::c_ulong,
+    #[cfg(not(any(target_arch = "riscv64", target_arch = "riscv32")))]
     restorer: usize,
     mask: u64,
 }
@@ -118,8 +122,7 @@ pub fn set_ignored(sig: i32, ignore: bool) -> SysResult<()> {
     .map(drop)
 }
 
-/// The part of `siginfo_t` lockdrop reads (same layout on every 64-bit
-/// Linux: three ints, then the union at offset 16 starting with pid, uid).
+/// The part of `siginfo_t` lockdrop reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Info {
     pub signo: i32,
@@ -131,24 +134,29 @@ pub struct Info {
 /// blocked), waiting at most `timeout` (None: forever). Err(EAGAIN) on
 /// timeout, Err(EINTR) when interrupted (e.g. by SIGCONT after a stop).
 pub fn wait(set: SigSet, timeout: Option<Duration>) -> SysResult<Info> {
-    let mut raw = [0u64; 16]; // sizeof(siginfo_t) = 128
-                              // The kernel's timespec on 64-bit (libc's time_t alias is deprecated on musl).
+    // libc's siginfo_t: the union's offset differs between 32- and 64-bit
+    // targets, and reading words by hand breaks on big-endian s390x.
+    // SAFETY: siginfo_t is plain data; all-zero is a valid value.
+    let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // The kernel's timespec for rt_sigtimedwait (not the _time64 variant):
+    // two longs, 32-bit on i686 and armv7. The timeout is relative, so a
+    // 32-bit second count only needs clamping.
     #[repr(C)]
     struct KTimespec {
-        sec: i64,
-        nsec: i64,
+        sec: libc::c_long,
+        nsec: libc::c_long,
     }
     let ts = timeout.map(|t| KTimespec {
-        sec: t.as_secs().min(i64::MAX as u64) as i64,
-        nsec: t.subsec_nanos() as i64,
+        sec: t.as_secs().min(libc::c_long::MAX as u64) as libc::c_long,
+        nsec: t.subsec_nanos() as libc::c_long,
     });
-    // SAFETY: the set is a u64 with its size, raw is 128 writable bytes (a
-    // siginfo_t), the timespec is valid or NULL.
+    // SAFETY: the set is a u64 with its size, si is a writable siginfo_t,
+    // the timespec is valid or NULL.
     let r = unsafe {
         libc::syscall(
             libc::SYS_rt_sigtimedwait,
             &set.0 as *const u64,
-            raw.as_mut_ptr(),
+            &mut si as *mut libc::siginfo_t,
             ts.as_ref()
                 .map_or(std::ptr::null(), |t| t as *const KTimespec),
             SETSIZE,
@@ -157,12 +165,13 @@ pub fn wait(set: SigSet, timeout: Option<Duration>) -> SysResult<Info> {
     if r < 0 {
         return Err(errno());
     }
-    // si_signo, si_errno | si_code, then the union: si_pid | si_uid.
-    let lo = |w: u64| w as u32 as i32;
     Ok(Info {
-        signo: lo(raw[0]),
-        code: lo(raw[1]),
-        pid: lo(raw[2]),
+        signo: si.si_signo,
+        code: si.si_code,
+        // SAFETY: si_pid reads the union's first field, which the kernel
+        // fills for every signal lockdrop waits for (kill, sigqueue, SIGCHLD
+        // and the kernel's own, where it is 0).
+        pid: unsafe { si.si_pid() },
     })
 }
 

@@ -17,13 +17,81 @@ wheel:x:10:app,svc\n\
 data:x:2001:app\n\
 nogroup:x:65534:\n";
 
+/// The lockdrop under test: the build's own binary, or LOCKDROP_BIN (another
+/// architecture's release binary, scripts/emulated.sh), run through
+/// LOCKDROP_RUNNER (e.g. `qemu-aarch64-static`) when set. With a runner the
+/// path is a wrapper script that execs `RUNNER BIN "$@"`, so the emulated
+/// lockdrop keeps the wrapper's pid (PID 1 of a namespace stays PID 1).
 pub fn lockdrop() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_lockdrop"))
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| lockdrop_under_test(env!("CARGO_BIN_EXE_lockdrop")))
+        .clone()
+}
+
+/// lockdrop runs under an emulator (LOCKDROP_RUNNER): qemu-user keeps a few
+/// host real-time signals for itself, and their dispositions reach the
+/// command it execs.
+pub fn emulated() -> bool {
+    std::env::var("LOCKDROP_RUNNER").is_ok_and(|r| !r.trim().is_empty())
+}
+
+pub fn lockdrop_under_test(built: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = match std::env::var_os("LOCKDROP_BIN") {
+        Some(b) if !b.is_empty() => PathBuf::from(b),
+        _ => return PathBuf::from(built),
+    };
+    assert!(
+        bin.is_file(),
+        "LOCKDROP_BIN={} is not a file",
+        bin.display()
+    );
+    let bin = std::fs::canonicalize(&bin).unwrap();
+    let runner = std::env::var("LOCKDROP_RUNNER").unwrap_or_default();
+    if runner.trim().is_empty() {
+        return bin;
+    }
+    // Absolute, so that tests that change PATH still reach the runner.
+    let mut words = runner.split_whitespace();
+    let first = words.next().unwrap();
+    let abs = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(first))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "LOCKDROP_RUNNER={}: {} not found (Debian package qemu-user-static)",
+                runner, first
+            )
+        });
+    let runner: String = std::iter::once(abs.display().to_string())
+        .chain(words.map(String::from))
+        .collect::<Vec<_>>()
+        .join(" ");
+    // A world-accessible wrapper: some tests run lockdrop as another user.
+    let d = std::env::temp_dir().join(format!("lockdrop-runner-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = d.join("lockdrop.bin");
+    std::fs::copy(&bin, &copy).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let w = d.join("lockdrop");
+    std::fs::write(
+        &w,
+        format!("#!/bin/sh\nexec {} {} \"$@\"\n", runner, copy.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&w, std::fs::Permissions::from_mode(0o755)).unwrap();
+    w
 }
 
 /// The static probe (examples/probe.rs), built next to the binary.
 pub fn probe() -> PathBuf {
-    let p = lockdrop().parent().unwrap().join("examples/probe");
+    let p = std::path::Path::new(env!("CARGO_BIN_EXE_lockdrop"))
+        .parent()
+        .unwrap()
+        .join("examples/probe");
     assert!(
         p.exists(),
         "{} is missing: run the tests through scripts/test.sh (it builds the examples)",

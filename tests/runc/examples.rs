@@ -98,7 +98,7 @@ impl Dockerfile {
         let copy = text
             .lines()
             .find(|l| l.starts_with("COPY --from=") && l.contains("lockdrop"))
-            .expect("Dockerfile.example copies lockdrop from the build stage");
+            .expect("Dockerfile.example copies lockdrop from the lockdrop stage");
         let lockdrop_path = copy.split_whitespace().last().unwrap().to_string();
         // The build stage builds what the final stage copies.
         let build = text
@@ -113,11 +113,28 @@ impl Dockerfile {
             .expect("the cargo build names its --target (static)");
         let workdir = dockerfile_instruction(&text, "WORKDIR").unwrap_or_default();
         let built = format!("{}/target/{}/release/lockdrop", workdir, target);
+        // Both stages put the binary at /lockdrop (the release image holds
+        // only that file; the source stage copies what cargo built there),
+        // and the final stage copies it from the chosen one.
         assert!(
-            copy.split_whitespace().any(|w| w == built),
-            "COPY --from=build must copy {} (what RUN cargo build produces): {}",
+            build.contains(&format!("cp {} /lockdrop", built)),
+            "the source stage must copy {} (what RUN cargo build produces) to /lockdrop: {}",
             built,
+            build
+        );
+        assert!(
+            copy.starts_with("COPY --from=lockdrop /lockdrop "),
+            "the final stage copies /lockdrop from the lockdrop stage: {}",
             copy
+        );
+        assert!(
+            text.contains("FROM lockdrop-${LOCKDROP_FROM} AS lockdrop")
+                && text.contains(&format!(
+                    "FROM lockdrop:{} AS lockdrop-release",
+                    env!("CARGO_PKG_VERSION")
+                )),
+            "Dockerfile.example offers the release image lockdrop:{} first",
+            env!("CARGO_PKG_VERSION")
         );
         let user = dockerfile_instruction(&text, "USER").unwrap_or_default();
         Dockerfile {

@@ -209,7 +209,7 @@ fn is_static_elf(bytes: &[u8]) -> bool {
     })
 }
 
-fn read_static(path: &Path, package_hint: &str) -> Result<Vec<u8>, String> {
+pub fn read_static(path: &Path, package_hint: &str) -> Result<Vec<u8>, String> {
     let bytes =
         fs::read(path).map_err(|e| format!("{}: {} ({})", path.display(), e, package_hint))?;
     if !is_static_elf(&bytes) {
@@ -513,8 +513,38 @@ pub fn boot_with(name: &str, init: &str, args: &str, extra: &[Entry], mem_mib: u
     if let Err(e) = qemu_present() {
         panic!("VM tier: {}", e);
     }
-    let kernel = kernel();
-    let base = base();
+    boot_on(&X86_64, name, init, args, extra, mem_mib)
+}
+
+/// The emulated machine a boot runs on: x86_64 (this file's kernel and
+/// initramfs) or arm64 (tests/vm_arm64.rs).
+pub struct Machine {
+    pub qemu: &'static str,
+    pub qemu_args: &'static [&'static str],
+    pub console: &'static str,
+    pub kernel: fn() -> &'static Path,
+    pub base: fn() -> &'static [Entry],
+}
+
+pub const X86_64: Machine = Machine {
+    qemu: QEMU,
+    qemu_args: &[],
+    console: "ttyS0",
+    kernel,
+    base,
+};
+
+/// Boots `machine` (see `boot_with`).
+pub fn boot_on(
+    machine: &Machine,
+    name: &str,
+    init: &str,
+    args: &str,
+    extra: &[Entry],
+    mem_mib: u32,
+) -> Boot {
+    let kernel = (machine.kernel)();
+    let base = (machine.base)();
     let argv: Vec<&str> = args.split_whitespace().collect();
     assert!(
         !args.contains('"'),
@@ -534,7 +564,8 @@ pub fn boot_with(name: &str, init: &str, args: &str, extra: &[Entry], mem_mib: u
     // Everything before `--` is a kernel parameter the kernel knows (unknown
     // ones would be passed to init too); everything after goes to init's argv.
     let cmdline = format!(
-        "console=ttyS0 quiet panic=-1 rdinit={} -- {}",
+        "console={} quiet panic=-1 rdinit={} -- {}",
+        machine.console,
         init,
         argv.join(" ")
     );
@@ -552,7 +583,8 @@ pub fn boot_with(name: &str, init: &str, args: &str, extra: &[Entry], mem_mib: u
 
     let _one_at_a_time = VM_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let start = Instant::now();
-    let mut child = Command::new(QEMU)
+    let mut child = Command::new(machine.qemu)
+        .args(machine.qemu_args)
         .args(["-accel", "tcg", "-smp", "1"])
         .arg("-m")
         .arg(format!("{}M", mem_mib))
@@ -568,7 +600,7 @@ pub fn boot_with(name: &str, init: &str, args: &str, extra: &[Entry], mem_mib: u
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("VM tier: cannot start {}: {}", QEMU, e));
+        .unwrap_or_else(|e| panic!("VM tier: cannot start {}: {}", machine.qemu, e));
     let pid = child.id();
     let mut stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");
