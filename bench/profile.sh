@@ -27,9 +27,8 @@ flags=(--release --target "$LOCKDROP_TARGET" --bin lockdrop -j "${BENCH_JOBS:-1}
 export CARGO_TARGET_DIR=$PWD/bench/.cache/prof-target
 export CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only
 if [ -d "$sysroot/lib/rustlib/src/rust/library" ]; then
-  RUSTC_BOOTSTRAP=1 \
-  RUSTFLAGS="${RUSTFLAGS:-} -C relocation-model=static -C target-feature=+crt-static -Zunstable-options -Cpanic=immediate-abort" \
-    cargo build "${flags[@]}" -Z build-std=std,panic_abort >&2
+  RUSTC_BOOTSTRAP=1 RUSTFLAGS="${RUSTFLAGS:-} $LOCKDROP_SHIP_RUSTFLAGS" \
+    cargo build "${flags[@]}" $LOCKDROP_BUILD_STD >&2
 else
   echo "bench: no rust-src: profiling the plain release build" >&2
   cargo build "${flags[@]}" >&2

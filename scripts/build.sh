@@ -7,10 +7,8 @@
 # still static, and lockdrop never uses NSS.
 #
 # Size: the shipped binary is built with std rebuilt for panic=immediate-abort
-# (-Z build-std, RUSTC_BOOTSTRAP on the stable toolchain; needs the rust-src
-# component). That drops std's panic-time backtrace symboliser (~210 KiB:
-# gimli, addr2line, miniz_oxide, libunwind) which a panic=abort binary never
-# uses: 414 KiB instead of 752 KiB. Without rust-src (or with
+# (the flags and why: scripts/flags.sh; needs the rust-src component): about
+# 430 KiB instead of 770 KiB. Without rust-src (or with
 # LOCKDROP_PLAIN_BUILD=1) the ordinary release build is used and the script
 # says the size budget is not met. Behaviour is the same; the test suite runs
 # the ordinary build.
@@ -23,10 +21,9 @@ if [ -z "${LOCKDROP_PLAIN_BUILD:-}" ]; then
   sysroot=$(rustc --print sysroot)
   if [ -d "$sysroot/lib/rustlib/src/rust/library" ] \
      || timeout 120 rustup component add rust-src >/dev/null 2>&1; then
-    RUSTC_BOOTSTRAP=1 \
-    RUSTFLAGS="${RUSTFLAGS:-} -C relocation-model=static -C target-feature=+crt-static -Zunstable-options -Cpanic=immediate-abort" \
+    RUSTC_BOOTSTRAP=1 RUSTFLAGS="${RUSTFLAGS:-} $LOCKDROP_SHIP_RUSTFLAGS" \
       cargo build --release --target "$LOCKDROP_TARGET" --target-dir target/small \
-        -Z build-std=std,panic_abort --bin lockdrop "$@" >&2
+        $LOCKDROP_BUILD_STD --bin lockdrop "$@" >&2
     bin="target/small/$LOCKDROP_TARGET/release/lockdrop"
   else
     echo "lockdrop build: rust-src unavailable: plain build, over the 600 KiB budget" >&2

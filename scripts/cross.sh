@@ -119,7 +119,8 @@ commit=${LOCKDROP_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo un
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 # Paths that would otherwise end up in panic locations and debug sections.
 remap="--remap-path-prefix=$root=/lockdrop --remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$sysroot=/rustc"
-common="-C relocation-model=static -C target-feature=+crt-static -Zunstable-options -Cpanic=immediate-abort
+. scripts/flags.sh
+common="$LOCKDROP_SHIP_RUSTFLAGS
   -C linker-flavor=ld.lld -C link-self-contained=no -C link-arg=--build-id=none $remap"
 targets=()
 for r in "${rows[@]}"; do
@@ -139,7 +140,7 @@ done
 
 start=$(date +%s)
 RUSTC_BOOTSTRAP=1 LOCKDROP_COMMIT=$commit cargo build --release --locked "${targets[@]}" \
-  --target-dir "$out" -Z build-std=std,panic_abort --bin lockdrop ${LOCKDROP_CROSS_EXAMPLES:+--example probe} >&2
+  --target-dir "$out" $LOCKDROP_BUILD_STD --bin lockdrop ${LOCKDROP_CROSS_EXAMPLES:+--example probe} >&2
 echo "cross.sh: built ${#rows[@]} architecture(s) in $(( $(date +%s) - start )) s" >&2
 for r in "${rows[@]}"; do
   read -r arch triple _ _ <<<"$r"

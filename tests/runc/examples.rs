@@ -100,27 +100,26 @@ impl Dockerfile {
             .find(|l| l.starts_with("COPY --from=") && l.contains("lockdrop"))
             .expect("Dockerfile.example copies lockdrop from the lockdrop stage");
         let lockdrop_path = copy.split_whitespace().last().unwrap().to_string();
-        // The build stage builds what the final stage copies.
+        // The build stage builds what the final stage copies: the shipping
+        // build of scripts/build.sh, which leaves it at target/lockdrop.
         let build = text
             .lines()
-            .find(|l| l.starts_with("RUN ") && l.contains(" cargo build "))
-            .expect("Dockerfile.example builds lockdrop with cargo");
-        let words: Vec<&str> = build.split_whitespace().collect();
-        let target = words
-            .iter()
-            .position(|w| *w == "--target")
-            .map(|i| words[i + 1])
-            .expect("the cargo build names its --target (static)");
+            .find(|l| l.starts_with("RUN ") && l.contains("scripts/build.sh"))
+            .expect("Dockerfile.example builds lockdrop with scripts/build.sh");
         let workdir = dockerfile_instruction(&text, "WORKDIR").unwrap_or_default();
-        let built = format!("{}/target/{}/release/lockdrop", workdir, target);
+        let built = format!("{}/target/lockdrop", workdir);
         // Both stages put the binary at /lockdrop (the release image holds
-        // only that file; the source stage copies what cargo built there),
-        // and the final stage copies it from the chosen one.
+        // only that file; the source stage copies what the build produced
+        // there), and the final stage copies it from the chosen one.
         assert!(
             build.contains(&format!("cp {} /lockdrop", built)),
-            "the source stage must copy {} (what RUN cargo build produces) to /lockdrop: {}",
+            "the source stage must copy {} (what scripts/build.sh produces) to /lockdrop: {}",
             built,
             build
+        );
+        assert!(
+            text.contains("COPY scripts scripts"),
+            "the source stage needs the build scripts"
         );
         assert!(
             copy.starts_with("COPY --from=lockdrop /lockdrop "),
