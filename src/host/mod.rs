@@ -159,15 +159,18 @@ impl Host {
     }
 
     /// Reads a file below the root (`path` is absolute, as on the host).
-    pub fn read(&self, path: &str) -> FileText {
-        let p = self.path(path);
-        std::fs::read(&p)
+    pub fn read(&self, path: &str) -> Result<String, String> {
+        self.read_bytes(path).map(|b| {
             // No copy for the (usual) valid UTF-8; a lossy copy otherwise.
-            .map(|b| {
-                String::from_utf8(b)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-            })
-            .map_err(|e| e.to_string().to_lowercase())
+            String::from_utf8(b)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        })
+    }
+
+    /// The bytes of a file below the root, in one read when it is regular
+    /// (/etc/passwd and /etc/group: scanned as bytes, never validated whole).
+    pub fn read_bytes(&self, path: &str) -> FileText {
+        std::fs::read(self.path(path)).map_err(|e| e.to_string().to_lowercase())
     }
 
     /// A /proc/sys value as a number (first field).

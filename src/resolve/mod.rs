@@ -203,8 +203,8 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
         (Some(spec), _) => Some(users::resolve(
             &users::parse_spec(spec)?,
             o.groups.as_deref(),
-            &host.read("/etc/passwd"),
-            &host.read("/etc/group"),
+            &host.read_bytes("/etc/passwd"),
+            &host.read_bytes("/etc/group"),
         )?),
         (None, Some(groups)) => {
             // --groups alone: the current user with other supplementary groups.
@@ -215,8 +215,8 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
             Some(users::resolve(
                 &spec,
                 Some(groups),
-                &host.read("/etc/passwd"),
-                &host.read("/etc/group"),
+                &host.read_bytes("/etc/passwd"),
+                &host.read_bytes("/etc/group"),
             )?)
         }
         (None, None) => None,
