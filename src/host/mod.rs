@@ -76,23 +76,25 @@ impl Host {
         self
     }
 
-    /// The environment lockdrop was started with, entry by entry.
-    pub fn environ(&self) -> impl Iterator<Item = &'static CStr> + '_ {
-        let live = self.env.is_none().then(sys::environ_cstrs);
-        self.env
-            .iter()
-            .flatten()
-            .copied()
-            .chain(live.into_iter().flatten())
+    /// The entries of the environment lockdrop was started with that start
+    /// with one of `prefixes`, each with its index (a large environment
+    /// costs a few instructions per variable: nothing else is measured).
+    pub fn env_matching<'a>(
+        &'a self,
+        prefixes: &'a [&'a [u8]],
+    ) -> Box<dyn Iterator<Item = (usize, &'static [u8])> + 'a> {
+        match &self.env {
+            None => Box::new(sys::environ_matching(prefixes)),
+            Some(list) => Box::new(list.iter().map(|c| c.to_bytes()).enumerate().filter(
+                move |(_, e)| prefixes.iter().any(|p| e.starts_with(p)),
+            )),
+        }
     }
 
     /// One variable's value.
     pub fn getenv(&self, key: &str) -> Option<&'static [u8]> {
-        self.environ().find_map(|e| {
-            e.to_bytes()
-                .strip_prefix(key.as_bytes())?
-                .strip_prefix(b"=")
-        })
+        self.env_matching(&[key.as_bytes()])
+            .find_map(|(_, e)| e[key.len()..].strip_prefix(b"="))
     }
 
     pub fn caps(&self) -> &CapState {

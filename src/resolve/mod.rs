@@ -331,14 +331,9 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
     let env = match target.as_ref().filter(|_| switch) {
         None => None,
         Some(t) => {
-            let kept = host
-                .environ()
-                .filter(|e| {
-                    let b = e.to_bytes();
-                    !(b.starts_with(b"HOME=")
-                        || b.starts_with(b"USER=")
-                        || b.starts_with(b"LOGNAME="))
-                })
+            let skip = host
+                .env_matching(&[b"HOME=", b"USER=", b"LOGNAME="])
+                .map(|(i, _)| i)
                 .collect();
             let mut added = Vec::with_capacity(3);
             let mut set = |k: &str, v: &str| {
@@ -351,7 +346,7 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
                 set("USER", n);
                 set("LOGNAME", n);
             }
-            let env = Env { kept, added };
+            let env = Env { skip, added };
             Some(env)
         }
     };
@@ -372,11 +367,8 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
         no_new_privs: o.no_new_privs.unwrap_or(false),
         workdir,
         command: Command {
-            path: match &env {
-                Some(env) => env.iter().find_map(|e| e.to_bytes().strip_prefix(b"PATH=")),
-                None => host.getenv("PATH"),
-            }
-            .map(<[u8]>::to_vec),
+            // The switch replaces HOME, USER and LOGNAME only: PATH is the caller's.
+            path: host.getenv("PATH").map(<[u8]>::to_vec),
             argv,
             env,
         },
@@ -463,6 +455,7 @@ mod tests {
             .env
             .as_ref()
             .unwrap()
+            .added
             .iter()
             .any(|e| e.to_bytes() == b"HOME=/home/es"));
     }

@@ -17,11 +17,10 @@ pub fn exec(cmd: &Command) -> Error {
     let mut argv: Vec<*const libc::c_char> = cmd.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
     let envp: Vec<*const libc::c_char> = match &cmd.env {
-        Some(env) => env
-            .iter()
-            .map(|e| e.as_ptr())
-            .chain(std::iter::once(std::ptr::null()))
-            .collect(),
+        Some(env) => {
+            let added: Vec<&std::ffi::CStr> = env.added.iter().map(|c| c.as_c_str()).collect();
+            sys::envp_without(&env.skip, &added)
+        }
         None => Vec::new(),
     };
     let envp = cmd.env.as_ref().map(|_| envp.as_slice());

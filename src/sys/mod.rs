@@ -6,6 +6,7 @@
 use crate::model::caps::{Cap, CapSet};
 use crate::model::rlimits::{Limit, Resource};
 
+pub mod alloc;
 pub mod signal;
 
 pub type SysResult<T> = std::result::Result<T, i32>;
@@ -44,34 +45,74 @@ extern "C" {
     static environ: *const *const libc::c_char;
 }
 
-/// The environment lockdrop was started with, entry by entry (`KEY=VALUE`
-/// bytes). lockdrop never calls setenv, so the array is stable; reading it
-/// directly costs one pass instead of std's lock and copies per variable.
-pub fn environ_entries() -> impl Iterator<Item = &'static [u8]> {
-    environ_cstrs().map(|c| c.to_bytes())
-}
-
-/// The same entries as C strings, for passing on to execve.
-pub fn environ_cstrs() -> impl Iterator<Item = &'static std::ffi::CStr> {
+/// The entries of the original environment that start with one of
+/// `prefixes`, in order, each with its index in `environ`. Entries are compared byte by byte
+/// from their first byte; only the matches are measured (strlen), so a large
+/// environment costs a few instructions per variable, not a pass each.
+pub fn environ_matching<'a>(
+    prefixes: &'a [&'a [u8]],
+) -> impl Iterator<Item = (usize, &'static [u8])> + 'a {
     // SAFETY: `environ` is the C runtime's NULL-terminated array of
     // NUL-terminated strings; nothing in lockdrop modifies it.
     let mut p = unsafe { environ };
+    let mut i = 0;
     std::iter::from_fn(move || {
-        // SAFETY: p walks the array up to its NULL terminator.
-        unsafe {
-            if p.is_null() || (*p).is_null() {
+        if p.is_null() {
+            return None;
+        }
+        loop {
+            // SAFETY: p walks the array up to its NULL terminator.
+            let e = unsafe { *p };
+            if e.is_null() {
                 return None;
             }
-            let e = std::ffi::CStr::from_ptr(*p);
-            p = p.add(1);
-            Some(e)
+            // SAFETY: p is still inside the array (its terminator is after it).
+            p = unsafe { p.add(1) };
+            i += 1;
+            // SAFETY: the string is NUL-terminated and a prefix holds no NUL,
+            // so each comparison stops at or before the terminator.
+            let hit = prefixes.iter().any(|pre| {
+                pre.iter()
+                    .enumerate()
+                    .all(|(k, b)| unsafe { *e.add(k) } as u8 == *b)
+            });
+            if hit {
+                // SAFETY: a valid NUL-terminated string, never freed.
+                return Some((i - 1, unsafe { std::ffi::CStr::from_ptr(e) }.to_bytes()));
+            }
         }
     })
 }
 
 /// One variable's value from the original environment.
 pub fn getenv(key: &str) -> Option<&'static [u8]> {
-    environ_entries().find_map(|e| e.strip_prefix(key.as_bytes())?.strip_prefix(b"="))
+    environ_matching(&[key.as_bytes()]).find_map(|(_, e)| e[key.len()..].strip_prefix(b"="))
+}
+
+/// The original environment as execve wants it, without the entries at the
+/// (ascending) indices in `skip`, followed by `added`: pointers only, no
+/// string is measured or copied.
+pub fn envp_without(skip: &[usize], added: &[&std::ffi::CStr]) -> Vec<*const libc::c_char> {
+    let mut v = Vec::new();
+    // SAFETY: as in environ_matching.
+    let mut p = unsafe { environ };
+    let mut i = 0;
+    while !p.is_null() {
+        // SAFETY: p walks the array up to its NULL terminator.
+        let e = unsafe { *p };
+        if e.is_null() {
+            break;
+        }
+        if !skip.contains(&i) {
+            v.push(e);
+        }
+        // SAFETY: the terminator comes after p.
+        p = unsafe { p.add(1) };
+        i += 1;
+    }
+    v.extend(added.iter().map(|c| c.as_ptr()));
+    v.push(std::ptr::null());
+    v
 }
 
 // The five sets as a value live in the vocabulary; this layer reads them.
