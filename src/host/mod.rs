@@ -126,24 +126,17 @@ impl Host {
     }
 
     pub fn limit(&self, r: Resource) -> Limit {
-        let all = self.limits.get_or_init(|| {
-            Resource::all()
-                .filter_map(|r| sys::getrlimit(r).ok().map(|l| (r, l)))
-                .collect()
-        });
-        all.iter()
-            .find(|(x, _)| *x == r)
-            .map(|(_, l)| *l)
-            .unwrap_or(Limit { soft: 0, hard: 0 })
+        self.limit_opt(r).unwrap_or(Limit { soft: 0, hard: 0 })
     }
 
     /// The limit of one resource, None when it could not be read (a fixture
-    /// that does not list it).
+    /// that does not list it). The live host asks the kernel for just that
+    /// one (getrlimit is cheaper than a cache of all sixteen).
     pub fn limit_opt(&self, r: Resource) -> Option<Limit> {
-        self.limit(r);
-        self.limits
-            .get()
-            .and_then(|all| all.iter().find(|(x, _)| *x == r).map(|(_, l)| *l))
+        match self.limits.get() {
+            Some(all) => all.iter().find(|(x, _)| *x == r).map(|(_, l)| *l),
+            None => sys::getrlimit(r).ok(),
+        }
     }
 
     /// Whether this process is a child subreaper (PR_GET_CHILD_SUBREAPER);
@@ -194,8 +187,10 @@ impl Host {
     }
 
     fn read_user_namespace(&self) -> Option<bool> {
-        let map = self.read("/proc/self/uid_map").ok()?;
-        let f: Vec<&str> = map.split_whitespace().collect();
-        Some(f != ["0", "0", "4294967295"])
+        let map = self.read_bytes("/proc/self/uid_map").ok()?;
+        // The initial namespace maps everything: one line "0 0 4294967295".
+        let mut f = map.split(|b| b.is_ascii_whitespace()).filter(|f| !f.is_empty());
+        let all = [&b"0"[..], b"0", b"4294967295"].iter().all(|w| f.next() == Some(*w));
+        Some(!(all && f.next().is_none()))
     }
 }

@@ -125,21 +125,29 @@ fn find_byte(hay: &[u8], b: u8) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let pattern = LO * b as u64;
-    let mut chunks = hay.chunks_exact(8);
-    let mut base = 0;
-    for c in &mut chunks {
+    let hit = |at: usize| {
+        let c = &hay[at..at + 8];
         let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) ^ pattern;
         let z = w.wrapping_sub(LO) & !w & HI;
-        if z != 0 {
-            return Some(base + (z.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
+        // The lowest flagged byte is exact (borrows only run upwards).
+        (z != 0).then(|| at + (z.trailing_zeros() / 8) as usize)
+    };
+    let n = hay.len();
+    if n < 8 {
+        return hay.iter().position(|x| *x == b);
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(|x| *x == b)
-        .map(|i| base + i)
+    let mut at = 0;
+    while at + 8 <= n {
+        if let Some(i) = hit(at) {
+            return Some(i);
+        }
+        at += 8;
+    }
+    // The tail: one more word, overlapping the last one checked.
+    if at < n {
+        return hit(n - 8);
+    }
+    None
 }
 
 /// Lines as the C libraries split them (at '\n'), with trailing '\r's cut
@@ -211,11 +219,33 @@ fn plain_passwd(line: &[u8]) -> Option<(&[u8], u32, u32, &[u8])> {
 
 /// A plain group line: (name, gid, members).
 fn plain_group(line: &[u8]) -> Option<(&[u8], u32, &[u8])> {
-    let ([name, _pw, gid], members) = fields::<3>(line)?;
+    let (name, gid, members) = group_split(line)?;
     if name.is_empty() {
         return None;
     }
     Some((name, plain_id(gid)?, members))
+}
+
+/// name, gid (unparsed) and members of a group line: one pass over the bytes
+/// up to the third ':'.
+#[inline]
+fn group_split(line: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let mut colons = [0usize; 3];
+    let mut n = 0;
+    for (i, b) in line.iter().enumerate() {
+        if *b == b':' {
+            colons[n] = i;
+            n += 1;
+            if n == 3 {
+                return Some((
+                    &line[..colons[0]],
+                    &line[colons[1] + 1..colons[2]],
+                    &line[colons[2] + 1..],
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// Lines that are no entry for anyone: empty, comments, NIS `+`/`-` lines.
@@ -389,12 +419,16 @@ fn supplementary(text: &[u8], user: &[u8], primary: u32) -> Vec<u32> {
         if skipped(line) {
             continue;
         }
-        let Some((_, gid, members)) = plain_group(line) else {
+        // Most lines list nobody or others: the gid is parsed only for a hit.
+        let Some((name, gid, members)) = group_split(line) else {
             continue;
         };
-        if members.len() < user.len() || !lists(members, user) {
+        if members.len() < user.len() || !lists(members, user) || name.is_empty() {
             continue;
         }
+        let Some(gid) = plain_id(gid) else {
+            continue;
+        };
         let new = match &mut seen {
             Some(s) => s.insert(gid),
             None if v.len() < 32 => !v.contains(&gid),

@@ -337,7 +337,11 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
                 .collect();
             let mut added = Vec::with_capacity(3);
             let mut set = |k: &str, v: &str| {
-                if let Ok(c) = CString::new(format!("{}={}", k, v)) {
+                let mut e = Vec::with_capacity(k.len() + 1 + v.len() + 1);
+                e.extend_from_slice(k.as_bytes());
+                e.push(b'=');
+                e.extend_from_slice(v.as_bytes());
+                if let Ok(c) = CString::new(e) {
                     added.push(c);
                 }
             };

@@ -372,10 +372,14 @@ pub fn getresgid() -> (u32, u32, u32) {
 }
 
 pub fn getgroups() -> Vec<u32> {
-    let mut v = vec![0u32; 65536];
+    // Ask for the count first: a buffer for NGROUPS_MAX (65536) gids cost
+    // 256 KiB of zeroing, most of a --user start-up's instructions.
+    // SAFETY: size 0 with a null list only returns the count (getgroups(2)).
+    let n = unsafe { libc::getgroups(0, std::ptr::null_mut()) };
+    let mut v = vec![0u32; n.max(0) as usize];
     // SAFETY: buffer of v.len() gids.
-    let n = unsafe { libc::getgroups(v.len() as libc::c_int, v.as_mut_ptr()) };
-    v.truncate(n.max(0) as usize);
+    let got = unsafe { libc::getgroups(v.len() as libc::c_int, v.as_mut_ptr()) };
+    v.truncate(got.max(0) as usize);
     v
 }
 
