@@ -119,35 +119,79 @@ pub fn parse_spec(s: &str) -> Result<UserSpec> {
 // naming the file and line: never a later line, never a guess.
 // ---------------------------------------------------------------------------
 
-/// The offset of the first `b` in `hay`, a word at a time (SWAR: a byte equal
-/// to `b` becomes zero after the XOR, and the zero-byte test finds it).
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The bytes of `w` equal to the byte repeated in `pattern`, flagged by
+/// their high bit (SWAR: equal bytes become zero after the XOR). The lowest
+/// flag is exact; flags above a true one may be false (a borrow).
+#[inline(always)]
+fn equal_bytes(w: u64, pattern: u64) -> u64 {
+    let x = w ^ pattern;
+    x.wrapping_sub(LO) & !x & HI
+}
+
+/// The first eight bytes of `b` as one word (callers pass eight or more).
+#[inline(always)]
+fn word(b: &[u8]) -> u64 {
+    b.first_chunk::<8>().map_or(0, |a| u64::from_le_bytes(*a))
+}
+
+/// The offset of the first `b` in `hay`, sixteen bytes a step (inlined: a
+/// call per passwd line cost a fifth of the scan).
+#[inline(always)]
 fn find_byte(hay: &[u8], b: u8) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     let pattern = LO * b as u64;
-    let hit = |at: usize| {
-        let c = &hay[at..at + 8];
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) ^ pattern;
-        let z = w.wrapping_sub(LO) & !w & HI;
-        // The lowest flagged byte is exact (borrows only run upwards).
-        (z != 0).then(|| at + (z.trailing_zeros() / 8) as usize)
-    };
+    let mut at = 0;
+    let mut chunks = hay.chunks_exact(16);
+    for c in &mut chunks {
+        let (lo, hi) = (equal_bytes(word(&c[..8]), pattern), equal_bytes(word(&c[8..]), pattern));
+        if lo | hi != 0 {
+            let z = if lo != 0 { lo.trailing_zeros() } else { 64 + hi.trailing_zeros() };
+            return Some(at + (z / 8) as usize);
+        }
+        at += 16;
+    }
     let n = hay.len();
     if n < 8 {
         return hay.iter().position(|x| *x == b);
     }
-    let mut at = 0;
-    while at + 8 <= n {
-        if let Some(i) = hit(at) {
-            return Some(i);
+    // Up to 15 bytes left: one or two more words, the last one overlapping
+    // bytes already checked (they hold no match, so the lowest hit is new).
+    let tail = hay.last_chunk::<8>().map_or(0, |a| u64::from_le_bytes(*a));
+    let mut z = 0;
+    let mut start = n - 8;
+    if n - at > 8 {
+        z = equal_bytes(word(&hay[at..]), pattern);
+        start = at;
+    }
+    if z == 0 {
+        z = equal_bytes(tail, pattern);
+        start = n - 8;
+    }
+    (z != 0).then(|| start + (z.trailing_zeros() / 8) as usize)
+}
+
+/// Offsets where `needle` (two bytes or more) may start in `hay`, from
+/// `from` on, found eight positions a step by its first two bytes; the
+/// caller compares the rest.
+fn find_pair(hay: &[u8], needle: &[u8], mut from: usize) -> Option<usize> {
+    let (p0, p1) = (LO * needle[0] as u64, LO * needle[1] as u64);
+    while from + 9 <= hay.len() {
+        let z = equal_bytes(word(&hay[from..]), p0) & equal_bytes(word(&hay[from + 1..]), p1);
+        if z != 0 {
+            let i = from + (z.trailing_zeros() / 8) as usize;
+            if hay[i] == needle[0] && hay[i + 1] == needle[1] {
+                return Some(i);
+            }
+            // A false flag (borrow): go on after it.
+            from = i + 1;
+            continue;
         }
-        at += 8;
+        from += 8;
     }
-    // The tail: one more word, overlapping the last one checked.
-    if at < n {
-        return hit(n - 8);
-    }
-    None
+    (from..hay.len().saturating_sub(1))
+        .find(|i| hay[*i] == needle[0] && hay[*i + 1] == needle[1])
 }
 
 /// Lines as the C libraries split them (at '\n'), with trailing '\r's cut
@@ -254,20 +298,32 @@ fn skipped(line: &[u8]) -> bool {
 }
 
 /// The first line that glibc or musl reads as the entry of `name`: its
-/// number and text. glibc skips blanks before the name, so such a line counts
-/// (and is then refused as not plain).
+/// offset in `text` and its bytes. A line costs the search for its end
+/// unless it starts with the name's first byte or a blank (glibc skips blanks
+/// before the name, so such a line counts, and is then refused as not plain).
 fn first_named<'a>(text: &'a [u8], name: &[u8]) -> Option<(usize, &'a [u8])> {
     if name.is_empty() || matches!(name[0], b'#' | b'+' | b'-') {
         return None;
     }
-    lines(text).find(|(_, line)| {
-        let l = match line.first() {
-            Some(b) if is_blank(*b) => &line[line.iter().position(|b| !is_blank(*b)).unwrap_or(line.len())..],
-            _ => line,
-        };
-        // A bare `NAME` line counts too: it is that name's entry, malformed.
-        l.starts_with(name) && matches!(l.get(name.len()), None | Some(b':'))
-    })
+    let mut pos = 0;
+    while pos < text.len() {
+        let rest = &text[pos..];
+        if rest[0] == name[0] || (is_blank(rest[0]) && rest[0] != b'\n') {
+            let line = lines(rest).next().map(|(_, l)| l).unwrap_or_default();
+            let l = &line[line.iter().position(|b| !is_blank(*b)).unwrap_or(line.len())..];
+            // A bare `NAME` line counts too: it is that name's entry, malformed.
+            if l.starts_with(name) && matches!(l.get(name.len()), None | Some(b':')) {
+                return Some((pos, line));
+            }
+        }
+        pos += find_byte(rest, b'\n')? + 1;
+    }
+    None
+}
+
+/// The 1-based number of the line at offset `pos` (for error messages only).
+fn line_no(text: &[u8], pos: usize) -> usize {
+    1 + text[..pos].iter().filter(|b| **b == b'\n').count()
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -342,7 +398,7 @@ pub fn parse_group(text: &[u8]) -> impl Iterator<Item = GroupEntry> + '_ {
 
 /// getpwnam: the first entry named `name`, plain or an error.
 fn user_by_name(text: &[u8], name: &str) -> Result<Option<PasswdEntry>> {
-    let Some((no, line)) = first_named(text, name.as_bytes()) else {
+    let Some((at, line)) = first_named(text, name.as_bytes()) else {
         return Ok(None);
     };
     match plain_passwd(line) {
@@ -352,18 +408,18 @@ fn user_by_name(text: &[u8], name: &str) -> Result<Option<PasswdEntry>> {
             gid,
             home: lossy(home),
         })),
-        _ => Err(ambiguous("/etc/passwd", no, "user", name, not_plain(line, 7))),
+        _ => Err(ambiguous("/etc/passwd", line_no(text, at), "user", name, not_plain(line, 7))),
     }
 }
 
 /// getgrnam: the gid of the first group named `name`, plain or an error.
 fn group_by_name(text: &[u8], name: &str) -> Result<Option<u32>> {
-    let Some((no, line)) = first_named(text, name.as_bytes()) else {
+    let Some((at, line)) = first_named(text, name.as_bytes()) else {
         return Ok(None);
     };
     match plain_group(line) {
         Some((n, gid, _)) if n == name.as_bytes() => Ok(Some(gid)),
-        _ => Err(ambiguous("/etc/group", no, "group", name, not_plain(line, 4))),
+        _ => Err(ambiguous("/etc/group", line_no(text, at), "group", name, not_plain(line, 4))),
     }
 }
 
@@ -410,12 +466,27 @@ fn group_gid(spec: &str, group: &FileText) -> Result<u32> {
 }
 
 /// The groups listing `user`, after `primary`, each once: initgroups(3) over
-/// plain group lines. A set only past a few dozen groups (a user in 100k
-/// groups took 5 s with a linear check; a set costs a random seed up front).
+/// plain group lines.
 fn supplementary(text: &[u8], user: &[u8], primary: u32) -> Vec<u32> {
     let mut v = vec![primary];
-    let mut seen: Option<std::collections::HashSet<u32>> = None;
-    for (_, line) in lines(text) {
+    // Only lines holding the name are read: the search jumps from one place
+    // the name's first two bytes occur to the next (a one-byte name: every line).
+    let mut from = 0;
+    while from < text.len() {
+        let at = if user.len() >= 2 {
+            match find_pair(text, user, from) {
+                Some(at) => at,
+                None => break,
+            }
+        } else {
+            from
+        };
+        let start = text[..at].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let end = find_byte(&text[at..], b'\n').map_or(text.len(), |i| at + i);
+        from = end + 1;
+        let Some((_, line)) = lines(&text[start..end]).next() else {
+            continue;
+        };
         if skipped(line) {
             continue;
         }
@@ -426,25 +497,34 @@ fn supplementary(text: &[u8], user: &[u8], primary: u32) -> Vec<u32> {
         if members.len() < user.len() || !lists(members, user) || name.is_empty() {
             continue;
         }
-        let Some(gid) = plain_id(gid) else {
-            continue;
-        };
-        let new = match &mut seen {
-            Some(s) => s.insert(gid),
-            None if v.len() < 32 => !v.contains(&gid),
-            None => {
-                let s = seen.insert(v.iter().copied().collect());
-                s.insert(gid)
-            }
-        };
-        if new {
+        if let Some(gid) = plain_id(gid) {
             v.push(gid);
-            if let Some(s) = &mut seen {
-                s.insert(gid);
-            }
         }
     }
-    v
+    first_of_each(v)
+}
+
+/// `v` without repeats, first occurrences in order. Sorting (gid, position)
+/// pairs keeps it O(n log n): a user in 100k groups took 5 s with a linear
+/// check, and a hash set costs ~300 instructions a group and a random seed.
+fn first_of_each(v: Vec<u32>) -> Vec<u32> {
+    if v.len() <= 16 {
+        let mut out = Vec::with_capacity(v.len());
+        for g in v {
+            if !out.contains(&g) {
+                out.push(g);
+            }
+        }
+        return out;
+    }
+    let mut by_gid: Vec<(u32, usize)> = v.iter().copied().zip(0..).collect();
+    by_gid.sort_unstable();
+    by_gid.dedup_by_key(|(g, _)| *g);
+    if by_gid.len() == v.len() {
+        return v;
+    }
+    by_gid.sort_unstable_by_key(|(_, i)| *i);
+    by_gid.into_iter().map(|(g, _)| g).collect()
 }
 
 /// Resolves a spec against passwd and group text. `groups_override` is
@@ -770,6 +850,15 @@ mod tests {
     }
 
     #[test]
+    fn repeats_keep_the_first_place() {
+        assert_eq!(first_of_each(vec![5, 1, 5, 2, 1]), vec![5, 1, 2]);
+        let many: Vec<u32> = (0..100).chain((0..100).rev()).chain([7, 300]).collect();
+        assert_eq!(first_of_each(many), (0..100).chain([300]).collect::<Vec<_>>());
+        let distinct: Vec<u32> = (0..50).rev().collect();
+        assert_eq!(first_of_each(distinct.clone()), distinct);
+    }
+
+    #[test]
     fn byte_search_finds_every_position() {
         let hay: Vec<u8> = (0..40u8).map(|i| b'a' + i % 20).collect();
         for len in 0..hay.len() {
@@ -780,6 +869,20 @@ mod tests {
             }
             assert_eq!(find_byte(&hay[..len], b'\n'), None);
         }
+        // Pairs: every offset, and a false flag (a borrow) is passed over.
+        for len in 2..hay.len() {
+            for at in 0..len - 1 {
+                let mut h = hay[..len].to_vec();
+                h[at] = b'#';
+                h[at + 1] = b'!';
+                assert_eq!(find_pair(&h, b"#!x", 0), Some(at), "len {} at {}", len, at);
+                assert_eq!(find_pair(&h, b"#!x", at + 1), None);
+            }
+        }
+        assert_eq!(find_pair(b"\x00\x01#\x01#!......", b"#!", 0), Some(4));
+        // One-byte names are matched line by line.
+        let t = with("a:x:7:7::/:/bin/sh\n", "g:x:5:b,a\nh:x:6:ab\n", "a").unwrap();
+        assert_eq!(t.groups, vec![7, 5]);
         // Bytes ≥ 0x80 next to the target do not fool the zero-byte test.
         assert_eq!(find_byte(b"\xff\x8a\x0b\x0a\xff\xff\xff\xff\x0a", b'\n'), Some(3));
         assert_eq!(find_byte(b"\x0b\x8a\x0b\x8a\x0b\x8a\x0b\x8a\x8a", b'\n'), None);
