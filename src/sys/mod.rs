@@ -70,12 +70,18 @@ pub fn environ_matching<'a>(
             p = unsafe { p.add(1) };
             i += 1;
             // SAFETY: the string is NUL-terminated and a prefix holds no NUL,
-            // so each comparison stops at or before the terminator.
-            let hit = prefixes.iter().any(|pre| {
-                pre.iter()
-                    .enumerate()
-                    .all(|(k, b)| unsafe { *e.add(k) } as u8 == *b)
-            });
+            // so each comparison stops at or before the terminator (the
+            // first byte is read once and rejects nearly every entry).
+            let first = unsafe { *e } as u8;
+            let mut hit = false;
+            for pre in prefixes {
+                if pre.first() == Some(&first)
+                    && (1..pre.len()).all(|k| unsafe { *e.add(k) } as u8 == pre[k])
+                {
+                    hit = true;
+                    break;
+                }
+            }
             if hit {
                 // SAFETY: a valid NUL-terminated string, never freed.
                 return Some((i - 1, unsafe { std::ffi::CStr::from_ptr(e) }.to_bytes()));
