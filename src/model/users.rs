@@ -425,7 +425,9 @@ fn group_by_name(text: &[u8], name: &str) -> Result<Option<u32>> {
 
 /// Whether `user` is listed in a group's member field, exactly: no blanks
 /// trimmed (glibc's parser drops blanks before a member, musl does not: an
-/// entry ` app` is not taken, so lockdrop never adds a group musl would not).
+/// entry ` app` is not taken, so lockdrop adds no group that musl would
+/// not; the one exception is a CRLF file, read like its LF twin). Comment and
+/// NIS lines, which both libraries would read as groups, are skipped.
 fn lists(members: &[u8], user: &[u8]) -> bool {
     let mut rest = members;
     while rest.len() >= user.len() {
