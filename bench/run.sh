@@ -20,7 +20,8 @@
 # BENCH_SIGNAL_ROUNDS (the same for the signals, default 10),
 # BENCH_SIGNALS (SIGTERMs per init, default 300), BENCH_ORPHANS (default
 # 20000), BENCH_JOBS (instruction counts run at once, default 2),
-# BENCH_NO_LOCKDROP=1 (peers only, when lockdrop does not build).
+# BENCH_NO_LOCKDROP=1 (peers only, when lockdrop does not build),
+# BENCH_NO_TABLES=1 (skip the environment and user-database tables).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -222,7 +223,7 @@ done
   machine="$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r)"
   rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
   python3 "$BENCH/table.py" "$RUN" "$machine" "$rev" "$RUNS" "$SIGNALS" "$ORPHANS" "$load"
-  if [ -n "$LOCKDROP" ]; then
+  if [ -n "$LOCKDROP" ] && [ -z "${BENCH_NO_TABLES:-}" ]; then
     say "instructions against the environment's size (bench/envsize.sh)"
     echo
     echo "### Start-up instructions against the size of the environment"
