@@ -85,9 +85,12 @@ impl Host {
     ) -> Box<dyn Iterator<Item = (usize, &'static [u8])> + 'a> {
         match &self.env {
             None => Box::new(sys::environ_matching(prefixes)),
-            Some(list) => Box::new(list.iter().map(|c| c.to_bytes()).enumerate().filter(
-                move |(_, e)| prefixes.iter().any(|p| e.starts_with(p)),
-            )),
+            Some(list) => Box::new(
+                list.iter()
+                    .map(|c| c.to_bytes())
+                    .enumerate()
+                    .filter(move |(_, e)| prefixes.iter().any(|p| e.starts_with(p))),
+            ),
         }
     }
 
@@ -189,8 +192,12 @@ impl Host {
     fn read_user_namespace(&self) -> Option<bool> {
         let map = self.read_bytes("/proc/self/uid_map").ok()?;
         // The initial namespace maps everything: one line "0 0 4294967295".
-        let mut f = map.split(|b| b.is_ascii_whitespace()).filter(|f| !f.is_empty());
-        let all = [&b"0"[..], b"0", b"4294967295"].iter().all(|w| f.next() == Some(*w));
+        let mut f = map
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|f| !f.is_empty());
+        let all = [&b"0"[..], b"0", b"4294967295"]
+            .iter()
+            .all(|w| f.next() == Some(*w));
         Some(!(all && f.next().is_none()))
     }
 }

@@ -145,9 +145,16 @@ fn find_byte(hay: &[u8], b: u8) -> Option<usize> {
     let mut at = 0;
     let mut chunks = hay.chunks_exact(16);
     for c in &mut chunks {
-        let (lo, hi) = (equal_bytes(word(&c[..8]), pattern), equal_bytes(word(&c[8..]), pattern));
+        let (lo, hi) = (
+            equal_bytes(word(&c[..8]), pattern),
+            equal_bytes(word(&c[8..]), pattern),
+        );
         if lo | hi != 0 {
-            let z = if lo != 0 { lo.trailing_zeros() } else { 64 + hi.trailing_zeros() };
+            let z = if lo != 0 {
+                lo.trailing_zeros()
+            } else {
+                64 + hi.trailing_zeros()
+            };
             return Some(at + (z / 8) as usize);
         }
         at += 16;
@@ -190,8 +197,7 @@ fn find_pair(hay: &[u8], needle: &[u8], mut from: usize) -> Option<usize> {
         }
         from += 8;
     }
-    (from..hay.len().saturating_sub(1))
-        .find(|i| hay[*i] == needle[0] && hay[*i + 1] == needle[1])
+    (from..hay.len().saturating_sub(1)).find(|i| hay[*i] == needle[0] && hay[*i + 1] == needle[1])
 }
 
 /// Lines as the C libraries split them (at '\n'), with trailing '\r's cut
@@ -310,7 +316,10 @@ fn first_named<'a>(text: &'a [u8], name: &[u8]) -> Option<(usize, &'a [u8])> {
         let rest = &text[pos..];
         if rest[0] == name[0] || (is_blank(rest[0]) && rest[0] != b'\n') {
             let line = lines(rest).next().map(|(_, l)| l).unwrap_or_default();
-            let l = &line[line.iter().position(|b| !is_blank(*b)).unwrap_or(line.len())..];
+            let l = &line[line
+                .iter()
+                .position(|b| !is_blank(*b))
+                .unwrap_or(line.len())..];
             // A bare `NAME` line counts too: it is that name's entry, malformed.
             if l.starts_with(name) && matches!(l.get(name.len()), None | Some(b':')) {
                 return Some((pos, line));
@@ -408,7 +417,13 @@ fn user_by_name(text: &[u8], name: &str) -> Result<Option<PasswdEntry>> {
             gid,
             home: lossy(home),
         })),
-        _ => Err(ambiguous("/etc/passwd", line_no(text, at), "user", name, not_plain(line, 7))),
+        _ => Err(ambiguous(
+            "/etc/passwd",
+            line_no(text, at),
+            "user",
+            name,
+            not_plain(line, 7),
+        )),
     }
 }
 
@@ -419,7 +434,13 @@ fn group_by_name(text: &[u8], name: &str) -> Result<Option<u32>> {
     };
     match plain_group(line) {
         Some((n, gid, _)) if n == name.as_bytes() => Ok(Some(gid)),
-        _ => Err(ambiguous("/etc/group", line_no(text, at), "group", name, not_plain(line, 4))),
+        _ => Err(ambiguous(
+            "/etc/group",
+            line_no(text, at),
+            "group",
+            name,
+            not_plain(line, 4),
+        )),
     }
 }
 
@@ -483,7 +504,10 @@ fn supplementary(text: &[u8], user: &[u8], primary: u32) -> Vec<u32> {
         } else {
             from
         };
-        let start = text[..at].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let start = text[..at]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
         let end = find_byte(&text[at..], b'\n').map_or(text.len(), |i| at + i);
         from = end + 1;
         let Some((_, line)) = lines(&text[start..end]).next() else {
@@ -775,13 +799,13 @@ mod tests {
             "app:x: 1000:1000::/home/app:/bin/sh\n", // glibc: 1000, musl: skipped
             "app:x:+1000:1000::/home/app:/bin/sh\n", // glibc: 1000, musl: skipped
             "app:x:1000: 1000::/home/app:/bin/sh\n",
-            "app:x:-1:1000::/home/app:/bin/sh\n",    // glibc: (uid_t)-1
-            "app:x:99999999999:1::/:/bin/sh\n",     // glibc clamps to (uid_t)-1
+            "app:x:-1:1000::/home/app:/bin/sh\n", // glibc: (uid_t)-1
+            "app:x:99999999999:1::/:/bin/sh\n",   // glibc clamps to (uid_t)-1
             "app:x:4294967295:1::/:/bin/sh\n",
-            "app:x:abc:1000::/home/app:/bin/sh\n",  // both skip it: later line
+            "app:x:abc:1000::/home/app:/bin/sh\n", // both skip it: later line
             "app:x:1000x:1000::/:/bin/sh\n",
             "app:x::1000::/:/bin/sh\n",
-            "app:x:1000:1000\n",                    // glibc takes 4 fields, musl needs 7
+            "app:x:1000:1000\n", // glibc takes 4 fields, musl needs 7
             "app:x:1000\n",
             "app\n",
             "  app:x:1000:1000::/home/app:/bin/sh\n", // glibc skips the blanks
@@ -809,7 +833,10 @@ mod tests {
             assert_eq!(with(&pw, "", "app").unwrap().uid, uid, "{:?}", first);
         }
         // Names are compared whole: "ap", "app2" and "+app" lines are others.
-        let pw = format!("ap:x:5:5::/:/bin/sh\napp2:x:6:6::/:/bin/sh\n+app:x:7:7::/:/bin/sh\n{}", later);
+        let pw = format!(
+            "ap:x:5:5::/:/bin/sh\napp2:x:6:6::/:/bin/sh\n+app:x:7:7::/:/bin/sh\n{}",
+            later
+        );
         assert_eq!(with(&pw, "", "app").unwrap().uid, 0);
         // A malformed line for *another* name is skipped, as both libraries do.
         let pw = format!("bob:x: 1:1::/:/bin/sh\n{}", later);
@@ -819,11 +846,27 @@ mod tests {
     #[test]
     fn group_names_first_entry_or_an_error() {
         let pw = "app:x:1000:1000::/home/app:/bin/sh\n";
-        for first in ["data:x: 7:\n", "data:x:+7:\n", "data:x:7\n", " data:x:7:\n", "data:x:x7:\n"] {
+        for first in [
+            "data:x: 7:\n",
+            "data:x:+7:\n",
+            "data:x:7\n",
+            " data:x:7:\n",
+            "data:x:x7:\n",
+        ] {
             let gr = format!("root:x:0:\n{}data:x:0:\n", first);
             let e = with(pw, &gr, "app:data").unwrap_err().to_string();
-            assert!(e.contains("/etc/group line 2") && e.contains("\"data\""), "{:?}: {}", first, e);
-            let e = resolve(&parse_spec("app").unwrap(), Some("data"), &Ok(pw.into()), &Ok(gr.into()));
+            assert!(
+                e.contains("/etc/group line 2") && e.contains("\"data\""),
+                "{:?}: {}",
+                first,
+                e
+            );
+            let e = resolve(
+                &parse_spec("app").unwrap(),
+                Some("data"),
+                &Ok(pw.into()),
+                &Ok(gr.into()),
+            );
             assert!(e.is_err(), "--groups data with {:?}", first);
         }
         let t = with(pw, "data:x:7:\ndata:x:0:\n", "app:data").unwrap();
@@ -848,14 +891,20 @@ mod tests {
                   crlf:x:2010:y,app\r\n\
                   empty:x:2011:,,app,,\n\
                   ok:x:2009:app\n";
-        assert_eq!(with(pw, gr, "app").unwrap().groups, vec![1000, 2009, 2010, 2011]);
+        assert_eq!(
+            with(pw, gr, "app").unwrap().groups,
+            vec![1000, 2009, 2010, 2011]
+        );
     }
 
     #[test]
     fn repeats_keep_the_first_place() {
         assert_eq!(first_of_each(vec![5, 1, 5, 2, 1]), vec![5, 1, 2]);
         let many: Vec<u32> = (0..100).chain((0..100).rev()).chain([7, 300]).collect();
-        assert_eq!(first_of_each(many), (0..100).chain([300]).collect::<Vec<_>>());
+        assert_eq!(
+            first_of_each(many),
+            (0..100).chain([300]).collect::<Vec<_>>()
+        );
         let distinct: Vec<u32> = (0..50).rev().collect();
         assert_eq!(first_of_each(distinct.clone()), distinct);
     }
@@ -886,8 +935,14 @@ mod tests {
         let t = with("a:x:7:7::/:/bin/sh\n", "g:x:5:b,a\nh:x:6:ab\n", "a").unwrap();
         assert_eq!(t.groups, vec![7, 5]);
         // Bytes ≥ 0x80 next to the target do not fool the zero-byte test.
-        assert_eq!(find_byte(b"\xff\x8a\x0b\x0a\xff\xff\xff\xff\x0a", b'\n'), Some(3));
-        assert_eq!(find_byte(b"\x0b\x8a\x0b\x8a\x0b\x8a\x0b\x8a\x8a", b'\n'), None);
+        assert_eq!(
+            find_byte(b"\xff\x8a\x0b\x0a\xff\xff\xff\xff\x0a", b'\n'),
+            Some(3)
+        );
+        assert_eq!(
+            find_byte(b"\x0b\x8a\x0b\x8a\x0b\x8a\x0b\x8a\x8a", b'\n'),
+            None
+        );
     }
 
     #[test]
@@ -895,6 +950,9 @@ mod tests {
         let pw = b"\xff\xfe:x:1:1::/:/bin/sh\napp:x:1000:1000::/h\xc3\xa9:/bin/sh\n".to_vec();
         let gr = b"\xff:x:5:app\n".to_vec();
         let t = resolve(&parse_spec("app").unwrap(), None, &Ok(pw), &Ok(gr)).unwrap();
-        assert_eq!((t.uid, t.groups, t.home.as_str()), (1000, vec![1000, 5], "/hé"));
+        assert_eq!(
+            (t.uid, t.groups, t.home.as_str()),
+            (1000, vec![1000, 5], "/hé")
+        );
     }
 }

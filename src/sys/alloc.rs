@@ -72,7 +72,11 @@ unsafe impl GlobalAlloc for Bump {
             return unsafe { System.realloc(p, l, new) };
         };
         // The newest block grows (or shrinks) in place.
-        if o + new <= SIZE && NEXT.compare_exchange(o + l.size(), o + new, Relaxed, Relaxed).is_ok() {
+        if o + new <= SIZE
+            && NEXT
+                .compare_exchange(o + l.size(), o + new, Relaxed, Relaxed)
+                .is_ok()
+        {
             return p;
         }
         // SAFETY: the caller guarantees new > 0 and a valid layout with l's alignment.
