@@ -13,6 +13,7 @@
 # shows as its own subtree (lockdrop::report). --supervise keeps its parent,
 # so it runs /bin/true for real; the child's file (it execs) stays empty.
 #
+# Runs with the same fixed 3-variable environment as bench/run.sh's counts.
 # Writes bench/.cache/profile/NAME.callgrind (open them with callgrind_annotate
 # or kcachegrind) and prints the top functions, inclusive and self.
 # BENCH_JOBS (default 1) jobs for the build, into bench/.cache/prof-target.
@@ -43,7 +44,8 @@ run() {
   local file=$OUT/$name.callgrind
   # After --user the process is nobody when valgrind writes the file.
   rm -f "$file"* && : >"$file" && chmod 666 "$file"
-  valgrind --tool=callgrind --callgrind-out-file="$file" "$BIN" "$@" \
+  env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=xterm \
+    valgrind --tool=callgrind --callgrind-out-file="$file" "$BIN" "$@" \
     >/dev/null 2>"$OUT/$name.log" || true
   echo "== lockdrop $*: $(grep -o 'Collected : [0-9]*' "$OUT/$name.log" | head -1 | tr -d ' ') instructions"
   echo "-- inclusive"
@@ -57,5 +59,6 @@ if [ $# -gt 0 ]; then
 else
   run exec --exec /nonexistent/true
   run supervise --supervise /bin/true
-  run user --user nobody --memlock 64M /nonexistent/true
+  run user --user nobody /nonexistent/true
+  run memlock --user nobody --memlock 64M /nonexistent/true
 fi

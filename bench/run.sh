@@ -8,8 +8,10 @@
 #                           cached yet (bench/.cache/, by binary sha256)
 #   bench/run.sh --quick    fewer runs, signals and orphans, for trying it out
 #
-# Prints one markdown table (and the budgets below it) and writes the same to
-# bench/results.md. Needs root (PID namespaces, ptrace of set-uid tools,
+# Prints one markdown table (and the budgets below it), then the tables of
+# bench/envsize.sh (instructions against the environment's size) and
+# bench/growth.sh (against the size of /etc/passwd and /etc/group), and
+# writes the same to bench/results.md. Needs root (PID namespaces, ptrace of set-uid tools,
 # dropping to nobody). Not part of the test suite: nothing here asserts.
 #
 # Knobs (environment): BENCH_RUNS (start-ups timed per command, default 300),
@@ -18,7 +20,8 @@
 # BENCH_SIGNAL_ROUNDS (the same for the signals, default 10),
 # BENCH_SIGNALS (SIGTERMs per init, default 300), BENCH_ORPHANS (default
 # 20000), BENCH_JOBS (instruction counts run at once, default 2),
-# BENCH_NO_LOCKDROP=1 (peers only, when lockdrop does not build).
+# BENCH_NO_LOCKDROP=1 (peers only, when lockdrop does not build),
+# BENCH_NO_TABLES=1 (skip the environment and user-database tables).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -108,6 +111,7 @@ row "su" "$(command -v su)" "su -s /bin/true nobody" "su -s $P nobody" drop
 if [ -n "$LOCKDROP" ]; then
   row "lockdrop --exec" "$LOCKDROP" "$LOCKDROP --exec /bin/true" "" lockdrop
   row "lockdrop --supervise" "$LOCKDROP" "$LOCKDROP --supervise /bin/true" "$LOCKDROP --supervise --" lockdrop
+  row "lockdrop --user nobody" "$LOCKDROP" "$LOCKDROP --user nobody /bin/true" "" lockdrop
   row "lockdrop --user nobody --memlock 64M" "$LOCKDROP" "$LOCKDROP --user nobody --memlock 64M /bin/true" "" lockdrop
 fi
 
@@ -144,18 +148,21 @@ done
 # --- 3. instructions of the whole tree (ptrace single-stepping), cached ------
 # About 25 us per instruction here: su, runuser and gosu take 2-3 minutes each
 # the first time, so uncached counts run BENCH_JOBS (default 2) at a time.
+# Every count runs with the same fixed 3-variable environment (each variable
+# costs every tool something; bench/envsize.sh shows how much).
+ENV3=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=xterm)
 libc_sum=$(sha256sum /lib/x86_64-linux-gnu/libc.so.6 2>/dev/null | cut -c1-16 || echo none)
 declare -A cached_of
 for i in "${!ROWS[@]}"; do
   field "${ROWS[$i]}"
   # The key: the binary, the C library the dynamic peers load, the command line.
-  key=$(sha256sum "$(readlink -f "${F[1]}")" | cut -c1-32)-$libc_sum-$(printf '%s' "${F[2]}" | sed "s|$ROOT|ROOT|g" | sha256sum | cut -c1-16)
+  key=$(sha256sum "$(readlink -f "${F[1]}")" | cut -c1-32)-$libc_sum-$(printf '%s' "env3 ${F[2]}" | sed "s|$ROOT|ROOT|g" | sha256sum | cut -c1-16)
   cached_of[$i]=$CACHE/icount/$key
   [ -s "${cached_of[$i]}" ] && continue
   say "counting instructions of: ${F[2]} (single-stepping, not cached yet)"
   while [ "$(jobs -rp | wc -l)" -ge "${BENCH_JOBS:-2}" ]; do wait -n || true; done
   # shellcheck disable=SC2086 # the command is a word list on purpose
-  ( "$BIN/icount" -v ${F[2]} >"${cached_of[$i]}.tmp" 2>"${cached_of[$i]}.log" \
+  ( env -i "${ENV3[@]}" "$BIN/icount" -v ${F[2]} >"${cached_of[$i]}.tmp" 2>"${cached_of[$i]}.log" \
       && mv "${cached_of[$i]}.tmp" "${cached_of[$i]}" ) &
 done
 wait
@@ -216,6 +223,22 @@ done
   machine="$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r)"
   rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
   python3 "$BENCH/table.py" "$RUN" "$machine" "$rev" "$RUNS" "$SIGNALS" "$ORPHANS" "$load"
+  if [ -n "$LOCKDROP" ] && [ -z "${BENCH_NO_TABLES:-}" ]; then
+    say "instructions against the environment's size (bench/envsize.sh)"
+    echo
+    echo "### Start-up instructions against the size of the environment"
+    echo
+    "$BENCH/envsize.sh" "$LOCKDROP"
+    echo
+    echo "Whole trees counted as above, started by \`env -i\` with PATH, HOME and VAR_3… VAR_N; columns after the first two are over \`/bin/true\` with the same environment."
+    say "start-up against the size of the user database (bench/growth.sh)"
+    echo
+    echo "### Start-up against the size of the user database"
+    echo
+    "$BENCH/growth.sh" "$LOCKDROP"
+    echo
+    echo "Fixture /etc/passwd and /etc/group bind-mounted in a private mount namespace (bench/growth.sh): passwd lines of about 65 bytes (\`userN:x:10N:10N:User N:/home/userN:/usr/sbin/nologin\`), the user on the last line; group lines \`groupN:x:GID:other,target\` for the user's groups, \`…:other\` for the rest."
+  fi
 } >"$BENCH/results.md.tmp"
 mv "$BENCH/results.md.tmp" "$BENCH/results.md"
 cat "$BENCH/results.md"

@@ -97,9 +97,20 @@ for i, r in enumerate(rows):
         continue
     budget(i, "size", "static binary ≤ 600 KiB", r["size"] <= SIZE_BUDGET_KIB,
            f"{r['size']:.0f} KiB")
-    if r["iover"] is not None and b_instr is not None:
+    # Issue 15's instruction budgets for the user switch (catatonit and the
+    # inits switch no user; the droppers are the peers there).
+    user_budget = {"lockdrop --user nobody": 30_000,
+                   "lockdrop --user nobody --memlock 64M": 35_000}.get(r["name"])
+    if r["iover"] is not None and user_budget is not None:
+        budget(i, "iover", f"start-up instructions ≤ +{user_budget:,} over `/bin/true`",
+               r["iover"] <= user_budget, f"{r['iover']:,}")
+    elif r["iover"] is not None and b_instr is not None:
         budget(i, "iover", "start-up instructions below every peer", r["iover"] < b_instr,
                f"{r['iover']:,} vs {b_instr:,} ({b_instr_name})")
+    if r["name"] == "lockdrop --exec" and r["instr"] is not None and floor["instr"] is not None:
+        ratio = r["instr"] / floor["instr"]
+        budget(i, "iover", "whole tree within 1.2× the exec-only floor's (`floor /bin/true`)",
+               ratio <= 1.2, f"{ratio:.3f}× ({r['instr']:,} vs {floor['instr']:,})")
     if r["wall"] is not None:
         limit = 1.5 * floor["over"]
         ok = r["wall"] < b_wall and r["over"] <= limit
@@ -187,7 +198,10 @@ out.append("How to read it: start-up is the median wall time of `TOOL … /bin/t
            "its overhead the difference from `/bin/true` alone (noisy: a busy machine moves it by "
            "tens of µs; compare rows of the same run only). Instructions are exact and repeatable "
            "(every process of the tree single-stepped with ptrace, minus `/bin/true` alone; each "
-           "iteration of a `rep` string instruction counts as one). RSS is VmRSS of the tool while "
+           "iteration of a `rep` string instruction counts as one; counted with a fixed "
+           "3-variable environment, `env -i PATH=… HOME=/root TERM=xterm`: every variable "
+           "costs every tool something, see the environment table below). They do not "
+           "depend on the load, unlike every time in this table. RSS is VmRSS of the tool while "
            "its child idles; SIGTERM forward is `kill(tool)` → the child's signalfd wakes (median "
            "of the rounds' medians); reaping is the tool's on-CPU time (schedstat) per "
            "double-forked orphan. The PID-1 columns run the tool as PID 1 of a new PID namespace "

@@ -59,9 +59,8 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
         _ => {}
     }
     // One pass over the environment for LOCKDROP_* (no per-variable lookups).
-    let ours: Vec<(&[u8], &[u8])> = sys::environ_entries()
-        .filter(|e| e.starts_with(b"LOCKDROP_"))
-        .filter_map(|e| {
+    let ours: Vec<(&[u8], &[u8])> = sys::environ_matching(&[b"LOCKDROP_"])
+        .filter_map(|(_, e)| {
             e.iter()
                 .position(|b| *b == b'=')
                 .map(|i| (&e[..i], &e[i + 1..]))

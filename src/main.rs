@@ -9,6 +9,10 @@ use std::ffi::{CStr, OsString};
 use std::os::raw::{c_char, c_int};
 use std::os::unix::ffi::OsStringExt;
 
+// A bump arena for start-up's small allocations (src/sys/alloc.rs).
+#[global_allocator]
+static ALLOC: lockdrop::sys::alloc::Bump = lockdrop::sys::alloc::Bump;
+
 // The C runtime is the only caller, with its own argc/argv.
 #[allow(clippy::not_unsafe_ptr_arg_deref)]
 #[no_mangle]

@@ -505,7 +505,7 @@ fn account_files_writable_by_others_are_refused() {
 const GLIBC_GROUPS: &str = "root:x:0:\napp:x:1000:\nlead:x:3001: app\ntrail:x:3002:app \nmid:x:3003:x,app ,y\ntab:x:3004:\tapp\nplain:x:3005:app\n";
 
 #[test]
-fn first_passwd_entry_decides_and_members_match_initgroups() {
+fn first_passwd_entry_decides_and_members_never_exceed_initgroups() {
     // A malformed uid on the first `app` line must not pass to the uid-0 line.
     for uid in [" 1000", "+1000", "1000x", ""] {
         let passwd = format!(
@@ -521,7 +521,7 @@ fn first_passwd_entry_decides_and_members_match_initgroups() {
         );
         assert_eq!(code(&o), 125, "uid {:?}\n{}", uid, show(&o));
         assert!(
-            text(&o.stderr).contains("/etc/passwd: the first entry of user \"app\""),
+            text(&o.stderr).contains("/etc/passwd line 2: the first entry for user \"app\" is malformed"),
             "{}",
             show(&o)
         );
@@ -535,10 +535,13 @@ fn first_passwd_entry_decides_and_members_match_initgroups() {
         "exec \"$@\"",
         &["--user", "app:data", "--", "id", "-g"],
     );
-    assert_fails(&o, 125, "/etc/group: the first entry of group \"data\"");
+    assert_fails(&o, 125, "the first entry for group \"data\" is malformed");
 
-    // Members: glibc's initgroups skips leading blanks and keeps trailing
-    // ones. This machine's `id` (glibc) is the oracle, in the same namespace.
+    // Members are matched exactly, as musl does: never a group that a C
+    // library would not add. glibc's initgroups also skips blanks before a
+    // member (` app`, `\tapp`), so lockdrop's set is the intersection of the
+    // two libraries' answers. This machine's `id` (glibc) is the oracle for
+    // "never more than initgroups", in the same namespace.
     let passwd = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n";
     let o = with_etc(
         passwd,
@@ -564,8 +567,13 @@ fn first_passwd_entry_decides_and_members_match_initgroups() {
     );
     assert_eq!(
         lines[1],
-        lines[0],
-        "lockdrop's groups differ from initgroups'\n{}",
+        vec![1000, 3005],
+        "lockdrop's groups: the primary and the exact member lines\n{}",
+        show(&o)
+    );
+    assert!(
+        lines[1].iter().all(|g| lines[0].contains(g)),
+        "lockdrop added a group initgroups would not\n{}",
         show(&o)
     );
 }

@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
         if t == "\u{2}" {
             Err("permission denied".to_string())
         } else {
-            Ok(t.to_string())
+            Ok(t.as_bytes().to_vec())
         }
     };
     let (pw, gr) = (file(&passwd), file(&group));

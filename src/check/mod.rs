@@ -128,18 +128,18 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
                 "pass --groups with the groups the command needs, or remove the user from groups in /etc/group".into(),
             ));
         } else {
-            let groups: Vec<String> = t.groups.iter().map(|g| g.to_string()).collect();
-            out.push(Finding::ok(format!(
-                "user: uid {} gid {} groups {} home {}",
-                t.uid,
-                t.gid,
-                if groups.is_empty() {
-                    "none".into()
-                } else {
-                    groups.join(",")
-                },
-                t.home
-            )));
+            // One string, no String per group (a user in 10k groups).
+            use std::fmt::Write;
+            let mut m = format!("user: uid {} gid {} groups ", t.uid, t.gid);
+            for (i, g) in t.groups.iter().enumerate() {
+                let _ = write!(m, "{}{}", if i > 0 { "," } else { "" }, g);
+            }
+            if t.groups.is_empty() {
+                m.push_str("none");
+            }
+            m.push_str(" home ");
+            m.push_str(&t.home);
+            out.push(Finding::ok(m));
         }
     }
     out.extend(root_rule(plan, host));

@@ -83,23 +83,28 @@ impl Host {
         self
     }
 
-    /// The environment lockdrop was started with, entry by entry.
-    pub fn environ(&self) -> impl Iterator<Item = &'static CStr> + '_ {
-        let live = self.env.is_none().then(sys::environ_cstrs);
-        self.env
-            .iter()
-            .flatten()
-            .copied()
-            .chain(live.into_iter().flatten())
+    /// The entries of the environment lockdrop was started with that start
+    /// with one of `prefixes`, each with its index (a large environment
+    /// costs a few instructions per variable: nothing else is measured).
+    pub fn env_matching<'a>(
+        &'a self,
+        prefixes: &'a [&'a [u8]],
+    ) -> Box<dyn Iterator<Item = (usize, &'static [u8])> + 'a> {
+        match &self.env {
+            None => Box::new(sys::environ_matching(prefixes)),
+            Some(list) => Box::new(
+                list.iter()
+                    .map(|c| c.to_bytes())
+                    .enumerate()
+                    .filter(move |(_, e)| prefixes.iter().any(|p| e.starts_with(p))),
+            ),
+        }
     }
 
     /// One variable's value.
     pub fn getenv(&self, key: &str) -> Option<&'static [u8]> {
-        self.environ().find_map(|e| {
-            e.to_bytes()
-                .strip_prefix(key.as_bytes())?
-                .strip_prefix(b"=")
-        })
+        self.env_matching(&[key.as_bytes()])
+            .find_map(|(_, e)| e[key.len()..].strip_prefix(b"="))
     }
 
     pub fn caps(&self) -> &CapState {
@@ -131,24 +136,17 @@ impl Host {
     }
 
     pub fn limit(&self, r: Resource) -> Limit {
-        let all = self.limits.get_or_init(|| {
-            Resource::all()
-                .filter_map(|r| sys::getrlimit(r).ok().map(|l| (r, l)))
-                .collect()
-        });
-        all.iter()
-            .find(|(x, _)| *x == r)
-            .map(|(_, l)| *l)
-            .unwrap_or(Limit { soft: 0, hard: 0 })
+        self.limit_opt(r).unwrap_or(Limit { soft: 0, hard: 0 })
     }
 
     /// The limit of one resource, None when it could not be read (a fixture
-    /// that does not list it).
+    /// that does not list it). The live host asks the kernel for just that
+    /// one (getrlimit is cheaper than a cache of all sixteen).
     pub fn limit_opt(&self, r: Resource) -> Option<Limit> {
-        self.limit(r);
-        self.limits
-            .get()
-            .and_then(|all| all.iter().find(|(x, _)| *x == r).map(|(_, l)| *l))
+        match self.limits.get() {
+            Some(all) => all.iter().find(|(x, _)| *x == r).map(|(_, l)| *l),
+            None => sys::getrlimit(r).ok(),
+        }
     }
 
     /// Whether this process is a child subreaper (PR_GET_CHILD_SUBREAPER);
@@ -166,15 +164,18 @@ impl Host {
     }
 
     /// Reads a file below the root (`path` is absolute, as on the host).
-    pub fn read(&self, path: &str) -> FileText {
-        let p = self.path(path);
-        std::fs::read(&p)
+    pub fn read(&self, path: &str) -> Result<String, String> {
+        self.read_bytes(path).map(|b| {
             // No copy for the (usual) valid UTF-8; a lossy copy otherwise.
-            .map(|b| {
-                String::from_utf8(b)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-            })
-            .map_err(|e| e.to_string().to_lowercase())
+            String::from_utf8(b)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        })
+    }
+
+    /// The bytes of a file below the root, in one read when it is regular
+    /// (/etc/passwd and /etc/group: scanned as bytes, never validated whole).
+    pub fn read_bytes(&self, path: &str) -> FileText {
+        std::fs::read(self.path(path)).map_err(|e| e.to_string().to_lowercase())
     }
 
     /// As root on the live host: /etc/passwd and /etc/group (and the
@@ -237,8 +238,14 @@ impl Host {
     }
 
     fn read_user_namespace(&self) -> Option<bool> {
-        let map = self.read("/proc/self/uid_map").ok()?;
-        let f: Vec<&str> = map.split_whitespace().collect();
-        Some(f != ["0", "0", "4294967295"])
+        let map = self.read_bytes("/proc/self/uid_map").ok()?;
+        // The initial namespace maps everything: one line "0 0 4294967295".
+        let mut f = map
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|f| !f.is_empty());
+        let all = [&b"0"[..], b"0", b"4294967295"]
+            .iter()
+            .all(|w| f.next() == Some(*w));
+        Some(!(all && f.next().is_none()))
     }
 }

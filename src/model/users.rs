@@ -1,8 +1,9 @@
 //! Users and groups without NSS or PAM: parses `--user` specs and the text of
 //! /etc/passwd and /etc/group, and resolves a spec to numeric ids, the
 //! supplementary groups and HOME. Pure: the caller reads the files (from an
-//! injectable root) and hands their text in. Malformed lines are skipped, as
-//! getpwnam(3) skips them; the first entry of a duplicated name wins.
+//! injectable root) and hands their bytes in. A name resolves to the first
+//! entry with that name, or an error (see "The byte scanner" below: where
+//! glibc and musl would read a line differently, lockdrop refuses it).
 use crate::error::{Error, Result};
 
 /// The highest valid id: (uid_t)-1 means "unchanged" to setresuid(2), so it
@@ -47,8 +48,9 @@ pub struct Target {
     pub home: String,
 }
 
-/// The text of a file we tried to read: its content, or why not.
-pub type FileText = std::result::Result<String, String>;
+/// The bytes of a file we tried to read: its content, or why not. Bytes, not
+/// text: the scan below never validates or copies what it skips.
+pub type FileText = std::result::Result<Vec<u8>, String>;
 
 pub fn parse_id(s: &str, what: &str) -> Result<u32> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -102,81 +104,367 @@ pub fn parse_spec(s: &str) -> Result<UserSpec> {
     })
 }
 
-fn lines(text: &str) -> impl Iterator<Item = &str> {
-    text.lines()
-        .map(|l| l.trim_end_matches('\r'))
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+// ---------------------------------------------------------------------------
+// The byte scanner. lockdrop reads these files at every start, so lines that
+// cannot match cost only the search for their end (eight bytes per step),
+// nothing is allocated per line, and a name lookup stops at its first line.
+//
+// Agreement with the C libraries (glibc nss_files: files-parse.c, files-pwd.c,
+// files-initgroups.c; musl: getpwent_a.c, getgrent_a.c): for a *plain* entry
+// (seven passwd fields or four group fields, ids in decimal digits) they all
+// agree. They disagree on the rest: glibc skips blanks before a line and
+// before an id and takes a `+` sign (strtoul), and skips a line it cannot
+// parse, taking a later one; musl takes none of that and needs every field.
+// So the first line whose name matches is either plain (used) or an error
+// naming the file and line: never a later line, never a guess.
+// ---------------------------------------------------------------------------
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The bytes of `w` equal to the byte repeated in `pattern`, flagged by
+/// their high bit (SWAR: equal bytes become zero after the XOR). The lowest
+/// flag is exact; flags above a true one may be false (a borrow).
+#[inline(always)]
+fn equal_bytes(w: u64, pattern: u64) -> u64 {
+    let x = w ^ pattern;
+    x.wrapping_sub(LO) & !x & HI
 }
 
-/// The fields of each passwd line with 7 fields or more, borrowed from the
-/// text: (name, uid, gid, home), ids still unparsed. No allocation per line:
-/// lockdrop reads these files at every start (a Vec and Strings per line cost
-/// ~3,000 instructions a line, most of a `--user` start-up).
-fn passwd_fields(text: &str) -> impl Iterator<Item = (&str, &str, &str, &str)> + '_ {
-    lines(text).filter_map(|l| {
-        let mut f = l.split(':');
-        let (name, _pw, uid, gid, _gecos, home, _shell) = (
-            f.next()?,
-            f.next()?,
-            f.next()?,
-            f.next()?,
-            f.next()?,
-            f.next()?,
-            f.next()?,
+/// The first eight bytes of `b` as one word (callers pass eight or more).
+#[inline(always)]
+fn word(b: &[u8]) -> u64 {
+    b.first_chunk::<8>().map_or(0, |a| u64::from_le_bytes(*a))
+}
+
+/// The offset of the first `b` in `hay`, sixteen bytes a step (inlined: a
+/// call per passwd line cost a fifth of the scan).
+#[inline(always)]
+fn find_byte(hay: &[u8], b: u8) -> Option<usize> {
+    let pattern = LO * b as u64;
+    let mut at = 0;
+    let mut chunks = hay.chunks_exact(16);
+    for c in &mut chunks {
+        let (lo, hi) = (
+            equal_bytes(word(&c[..8]), pattern),
+            equal_bytes(word(&c[8..]), pattern),
         );
-        if name.is_empty() || name.starts_with(['+', '-']) {
+        if lo | hi != 0 {
+            let z = if lo != 0 {
+                lo.trailing_zeros()
+            } else {
+                64 + hi.trailing_zeros()
+            };
+            return Some(at + (z / 8) as usize);
+        }
+        at += 16;
+    }
+    let n = hay.len();
+    if n < 8 {
+        return hay.iter().position(|x| *x == b);
+    }
+    // Up to 15 bytes left: one or two more words, the last one overlapping
+    // bytes already checked (they hold no match, so the lowest hit is new).
+    let tail = hay.last_chunk::<8>().map_or(0, |a| u64::from_le_bytes(*a));
+    let mut z = 0;
+    let mut start = n - 8;
+    if n - at > 8 {
+        z = equal_bytes(word(&hay[at..]), pattern);
+        start = at;
+    }
+    if z == 0 {
+        z = equal_bytes(tail, pattern);
+        start = n - 8;
+    }
+    (z != 0).then(|| start + (z.trailing_zeros() / 8) as usize)
+}
+
+/// Offsets where `needle` (two bytes or more) may start in `hay`, from
+/// `from` on, found eight positions a step by its first two bytes; the
+/// caller compares the rest.
+fn find_pair(hay: &[u8], needle: &[u8], mut from: usize) -> Option<usize> {
+    let (p0, p1) = (LO * needle[0] as u64, LO * needle[1] as u64);
+    while from + 9 <= hay.len() {
+        let z = equal_bytes(word(&hay[from..]), p0) & equal_bytes(word(&hay[from + 1..]), p1);
+        if z != 0 {
+            let i = from + (z.trailing_zeros() / 8) as usize;
+            if hay[i] == needle[0] && hay[i + 1] == needle[1] {
+                return Some(i);
+            }
+            // A false flag (borrow): go on after it.
+            from = i + 1;
+            continue;
+        }
+        from += 8;
+    }
+    (from..hay.len().saturating_sub(1)).find(|i| hay[*i] == needle[0] && hay[*i + 1] == needle[1])
+}
+
+/// Lines as the C libraries split them (at '\n'), with trailing '\r's cut
+/// (a file saved with CRLF reads like its LF twin), numbered from 1.
+struct Lines<'a> {
+    rest: &'a [u8],
+    no: usize,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = (usize, &'a [u8]);
+    #[inline]
+    fn next(&mut self) -> Option<(usize, &'a [u8])> {
+        if self.rest.is_empty() {
             return None;
         }
-        Some((name, uid, gid, home))
-    })
+        let (mut line, rest) = match find_byte(self.rest, b'\n') {
+            Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
+            None => (self.rest, &self.rest[..0]),
+        };
+        self.rest = rest;
+        self.no += 1;
+        while let [l @ .., b'\r'] = line {
+            line = l;
+        }
+        Some((self.no, line))
+    }
 }
 
-fn passwd_entry((name, uid, gid, home): (&str, &str, &str, &str)) -> Option<PasswdEntry> {
-    Some(PasswdEntry {
-        uid: parse_id(uid, "uid").ok()?,
-        gid: parse_id(gid, "gid").ok()?,
-        name: name.to_string(),
-        home: home.to_string(),
-    })
+fn lines(text: &[u8]) -> Lines<'_> {
+    Lines { rest: text, no: 0 }
 }
 
-/// Valid passwd lines; NIS `+`/`-` lines and malformed lines are skipped.
-pub fn parse_passwd(text: &str) -> impl Iterator<Item = PasswdEntry> + '_ {
-    passwd_fields(text).filter_map(passwd_entry)
+/// The blanks glibc skips before a line and before an id (isspace(3)).
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\x0b' | b'\x0c' | b'\r' | b'\n')
 }
 
-/// The fields of each group line with 4 fields or more, borrowed: (name,
-/// gid, members), the gid still unparsed.
-fn group_fields(text: &str) -> impl Iterator<Item = (&str, &str, &str)> + '_ {
-    lines(text).filter_map(|l| {
-        let mut f = l.split(':');
-        let (name, _pw, gid, members) = (f.next()?, f.next()?, f.next()?, f.next()?);
-        if name.is_empty() || name.starts_with(['+', '-']) {
+/// A plain id: decimal digits only, in range.
+fn plain_id(f: &[u8]) -> Option<u32> {
+    if f.is_empty() || f.len() > 10 || !f.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = f.iter().fold(0u64, |n, d| n * 10 + (d - b'0') as u64);
+    (n <= MAX_ID as u64).then_some(n as u32)
+}
+
+/// The first `N` ':'-separated fields of `line` and the rest after them.
+fn fields<const N: usize>(line: &[u8]) -> Option<([&[u8]; N], &[u8])> {
+    let mut out = [&line[..0]; N];
+    let mut rest = line;
+    for f in out.iter_mut() {
+        let i = rest.iter().position(|b| *b == b':')?;
+        *f = &rest[..i];
+        rest = &rest[i + 1..];
+    }
+    Some((out, rest))
+}
+
+/// A plain passwd line: (name, uid, gid, home).
+fn plain_passwd(line: &[u8]) -> Option<(&[u8], u32, u32, &[u8])> {
+    // Seven fields or more: both C libraries take the rest as the shell.
+    let ([name, _pw, uid, gid, _gecos, home], _shell) = fields::<6>(line)?;
+    if name.is_empty() {
+        return None;
+    }
+    Some((name, plain_id(uid)?, plain_id(gid)?, home))
+}
+
+/// A plain group line: (name, gid, members).
+fn plain_group(line: &[u8]) -> Option<(&[u8], u32, &[u8])> {
+    let (name, gid, members) = group_split(line)?;
+    if name.is_empty() {
+        return None;
+    }
+    Some((name, plain_id(gid)?, members))
+}
+
+/// name, gid (unparsed) and members of a group line: one pass over the bytes
+/// up to the third ':'.
+#[inline]
+fn group_split(line: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let mut colons = [0usize; 3];
+    let mut n = 0;
+    for (i, b) in line.iter().enumerate() {
+        if *b == b':' {
+            colons[n] = i;
+            n += 1;
+            if n == 3 {
+                return Some((
+                    &line[..colons[0]],
+                    &line[colons[1] + 1..colons[2]],
+                    &line[colons[2] + 1..],
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Lines that are no entry for anyone: empty, comments, NIS `+`/`-` lines.
+fn skipped(line: &[u8]) -> bool {
+    matches!(line.first(), None | Some(b'#' | b'+' | b'-'))
+}
+
+/// The first line that glibc or musl reads as the entry of `name`: its
+/// offset in `text` and its bytes. A line costs the search for its end
+/// unless it starts with the name's first byte or a blank (glibc skips blanks
+/// before the name, so such a line counts, and is then refused as not plain).
+fn first_named<'a>(text: &'a [u8], name: &[u8]) -> Option<(usize, &'a [u8])> {
+    if name.is_empty() || matches!(name[0], b'#' | b'+' | b'-') {
+        return None;
+    }
+    let mut pos = 0;
+    while pos < text.len() {
+        let rest = &text[pos..];
+        if rest[0] == name[0] || (is_blank(rest[0]) && rest[0] != b'\n') {
+            let line = lines(rest).next().map(|(_, l)| l).unwrap_or_default();
+            let l = &line[line
+                .iter()
+                .position(|b| !is_blank(*b))
+                .unwrap_or(line.len())..];
+            // A bare `NAME` line counts too: it is that name's entry, malformed.
+            if l.starts_with(name) && matches!(l.get(name.len()), None | Some(b':')) {
+                return Some((pos, line));
+            }
+        }
+        pos += find_byte(rest, b'\n')? + 1;
+    }
+    None
+}
+
+/// The 1-based number of the line at offset `pos` (for error messages only).
+fn line_no(text: &[u8], pos: usize) -> usize {
+    1 + text[..pos].iter().filter(|b| **b == b'\n').count()
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Why a line is not a plain entry, for the error message.
+fn not_plain(line: &[u8], n_fields: usize) -> String {
+    if line.first().is_some_and(|b| is_blank(*b)) {
+        return "it starts with blanks".into();
+    }
+    let f: Vec<&[u8]> = line.split(|b| *b == b':').collect();
+    if f.len() < n_fields {
+        return format!("{} fields instead of {}", f.len(), n_fields);
+    }
+    let ids = if n_fields == 7 { &f[2..4] } else { &f[2..3] };
+    match ids.iter().find(|id| plain_id(id).is_none()) {
+        Some(id) => format!(
+            "id {:?} is not a plain decimal number from 0 to {}",
+            lossy(id),
+            MAX_ID
+        ),
+        None => "not a plain entry".into(),
+    }
+}
+
+fn ambiguous(file: &str, no: usize, what: &str, name: &str, why: String) -> Error {
+    Error::Resolve(format!(
+        "{} line {}: the first entry for {} {:?} is malformed ({}); C libraries read such a line differently (glibc may take it or a later entry, musl skips it), so lockdrop refuses it: fix the line or give numeric ids (--user UID:GID)",
+        file, no, what, name, why
+    ))
+}
+
+/// Valid passwd entries, in file order. Lines that are not plain (and NIS
+/// `+`/`-` lines, comments) are skipped: this is the listing `--doctor` uses;
+/// a *lookup* by name goes through `resolve`, which refuses a malformed first
+/// entry instead of skipping it.
+pub fn parse_passwd(text: &[u8]) -> impl Iterator<Item = PasswdEntry> + '_ {
+    lines(text).filter_map(|(_, line)| {
+        if skipped(line) || is_blank(line[0]) {
             return None;
         }
-        Some((name, gid, members))
-    })
-}
-
-/// Member names as glibc's initgroups reads them: leading white space is
-/// skipped, trailing white space is part of the name (`app ` is not `app`).
-fn members(list: &str) -> impl Iterator<Item = &str> {
-    list.split(',')
-        .map(|m| m.trim_start_matches([' ', '\t']))
-        .filter(|m| !m.is_empty())
-}
-
-pub fn parse_group(text: &str) -> impl Iterator<Item = GroupEntry> + '_ {
-    group_fields(text).filter_map(|(name, gid, list)| {
-        Some(GroupEntry {
-            gid: parse_id(gid, "gid").ok()?,
-            name: name.to_string(),
-            members: members(list).map(String::from).collect(),
+        let (name, uid, gid, home) = plain_passwd(line)?;
+        Some(PasswdEntry {
+            name: lossy(name),
+            uid,
+            gid,
+            home: lossy(home),
         })
     })
 }
 
-fn need<'a>(file: &'a FileText, path: &str, why: &str) -> Result<&'a str> {
+/// Valid group entries, in file order (members exactly as written, empty ones
+/// dropped), skipping lines that are not plain.
+pub fn parse_group(text: &[u8]) -> impl Iterator<Item = GroupEntry> + '_ {
+    lines(text).filter_map(|(_, line)| {
+        if skipped(line) || is_blank(line[0]) {
+            return None;
+        }
+        let (name, gid, members) = plain_group(line)?;
+        Some(GroupEntry {
+            name: lossy(name),
+            gid,
+            members: members
+                .split(|b| *b == b',')
+                .filter(|m| !m.is_empty())
+                .map(lossy)
+                .collect(),
+        })
+    })
+}
+
+/// getpwnam: the first entry named `name`, plain or an error.
+fn user_by_name(text: &[u8], name: &str) -> Result<Option<PasswdEntry>> {
+    let Some((at, line)) = first_named(text, name.as_bytes()) else {
+        return Ok(None);
+    };
+    match plain_passwd(line) {
+        Some((n, uid, gid, home)) if n == name.as_bytes() => Ok(Some(PasswdEntry {
+            name: name.to_string(),
+            uid,
+            gid,
+            home: lossy(home),
+        })),
+        _ => Err(ambiguous(
+            "/etc/passwd",
+            line_no(text, at),
+            "user",
+            name,
+            not_plain(line, 7),
+        )),
+    }
+}
+
+/// getgrnam: the gid of the first group named `name`, plain or an error.
+fn group_by_name(text: &[u8], name: &str) -> Result<Option<u32>> {
+    let Some((at, line)) = first_named(text, name.as_bytes()) else {
+        return Ok(None);
+    };
+    match plain_group(line) {
+        Some((n, gid, _)) if n == name.as_bytes() => Ok(Some(gid)),
+        _ => Err(ambiguous(
+            "/etc/group",
+            line_no(text, at),
+            "group",
+            name,
+            not_plain(line, 4),
+        )),
+    }
+}
+
+/// Whether `user` is listed in a group's member field, exactly: no blanks
+/// trimmed (glibc's parser drops blanks before a member, musl does not: an
+/// entry ` app` is not taken, so lockdrop adds no group that musl would
+/// not; the one exception is a CRLF file, read like its LF twin). Comment and
+/// NIS lines, which both libraries would read as groups, are skipped.
+fn lists(members: &[u8], user: &[u8]) -> bool {
+    let mut rest = members;
+    while rest.len() >= user.len() {
+        let end = rest.iter().position(|b| *b == b',').unwrap_or(rest.len());
+        if &rest[..end] == user {
+            return true;
+        }
+        if end == rest.len() {
+            break;
+        }
+        rest = &rest[end + 1..];
+    }
+    false
+}
+
+fn need<'a>(file: &'a FileText, path: &str, why: &str) -> Result<&'a [u8]> {
     file.as_deref().map_err(|e| {
         Error::Resolve(format!(
             "cannot read {} ({}) to resolve {}; give numeric ids instead (--user UID:GID) or fix the image",
@@ -190,22 +478,79 @@ fn group_gid(spec: &str, group: &FileText) -> Result<u32> {
         Who::Id(g) => Ok(g),
         Who::Name(n) => {
             let text = need(group, "/etc/group", &format!("group {:?}", n))?;
-            // The first entry with that name decides, as for getgrnam(3): a
-            // malformed one is an error, never a pass to a later line.
-            let f = group_fields(text).find(|f| f.0 == n).ok_or_else(|| {
+            group_by_name(text, &n)?.ok_or_else(|| {
                 Error::Resolve(format!(
                     "unknown group {:?}: not in /etc/group; add it to the image (groupadd) or give a numeric gid",
                     n
                 ))
-            })?;
-            parse_id(f.1, "gid").map_err(|_| {
-                Error::Resolve(format!(
-                    "/etc/group: the first entry of group {:?} has an invalid gid {:?}; fix that line (a gid is digits only) or give a numeric gid",
-                    n, f.1
-                ))
             })
         }
     }
+}
+
+/// The groups listing `user`, after `primary`, each once: initgroups(3) over
+/// plain group lines.
+fn supplementary(text: &[u8], user: &[u8], primary: u32) -> Vec<u32> {
+    let mut v = vec![primary];
+    // Only lines holding the name are read: the search jumps from one place
+    // the name's first two bytes occur to the next (a one-byte name: every line).
+    let mut from = 0;
+    while from < text.len() {
+        let at = if user.len() >= 2 {
+            match find_pair(text, user, from) {
+                Some(at) => at,
+                None => break,
+            }
+        } else {
+            from
+        };
+        let start = text[..at]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        let end = find_byte(&text[at..], b'\n').map_or(text.len(), |i| at + i);
+        from = end + 1;
+        let Some((_, line)) = lines(&text[start..end]).next() else {
+            continue;
+        };
+        if skipped(line) {
+            continue;
+        }
+        // Most lines list nobody or others: the gid is parsed only for a hit.
+        let Some((name, gid, members)) = group_split(line) else {
+            continue;
+        };
+        if members.len() < user.len() || !lists(members, user) || name.is_empty() {
+            continue;
+        }
+        if let Some(gid) = plain_id(gid) {
+            v.push(gid);
+        }
+    }
+    first_of_each(v)
+}
+
+/// `v` without repeats, first occurrences in order. Sorting (gid, position)
+/// pairs keeps it O(n log n): a user in 100k groups took 5 s with a linear
+/// check, and a hash set costs ~300 instructions a group and a random seed.
+fn first_of_each(v: Vec<u32>) -> Vec<u32> {
+    if v.len() <= 16 {
+        let mut out = Vec::with_capacity(v.len());
+        for g in v {
+            if !out.contains(&g) {
+                out.push(g);
+            }
+        }
+        return out;
+    }
+    let mut by_gid: Vec<(u32, usize)> = v.iter().copied().zip(0..).collect();
+    by_gid.sort_unstable();
+    by_gid.dedup_by_key(|(g, _)| *g);
+    if by_gid.len() == v.len() {
+        return v;
+    }
+    by_gid.sort_unstable_by_key(|(_, i)| *i);
+    by_gid.into_iter().map(|(g, _)| g).collect()
 }
 
 /// Resolves a spec against passwd and group text. `groups_override` is
@@ -219,19 +564,10 @@ pub fn resolve(
     let entry = match &spec.user {
         Who::Name(n) => {
             let text = need(passwd, "/etc/passwd", &format!("user {:?}", n))?;
-            // The first entry with that name decides, as for getpwnam(3): a
-            // malformed one (uid ` 1000`, `+1000`) is an error, never a pass
-            // to a later line that may say uid 0.
-            let f = passwd_fields(text).find(|f| f.0 == n).ok_or_else(|| {
+            Some(user_by_name(text, n)?.ok_or_else(|| {
                 Error::Resolve(format!(
                     "unknown user {:?}: not in /etc/passwd; add it to the image (useradd/adduser) or give numeric ids (--user UID:GID)",
                     n
-                ))
-            })?;
-            Some(passwd_entry(f).ok_or_else(|| {
-                Error::Resolve(format!(
-                    "/etc/passwd: the first entry of user {:?} has an invalid uid {:?} or gid {:?}; fix that line (ids are digits only) or give numeric ids (--user UID:GID)",
-                    n, f.1, f.2
                 ))
             })?)
         }
@@ -268,21 +604,10 @@ pub fn resolve(
         // Docker and gosu: an explicit group means exactly that group.
         vec![gid]
     } else {
-        let mut v = vec![gid];
-        // A set, not v.contains: a user in 100k groups took 5 s (quadratic).
-        let mut seen = std::collections::HashSet::from([gid]);
-        if let (Some(e), Ok(text)) = (&entry, group) {
-            for (_, g, list) in group_fields(text) {
-                if members(list).any(|m| m == e.name) {
-                    if let Ok(g) = parse_id(g, "gid") {
-                        if seen.insert(g) {
-                            v.push(g);
-                        }
-                    }
-                }
-            }
+        match (&entry, group) {
+            (Some(e), Ok(text)) => supplementary(text, e.name.as_bytes(), gid),
+            _ => vec![gid],
         }
-        v
     };
     let home = entry
         .as_ref()
@@ -314,8 +639,7 @@ mod tests {
     const GROUP: &str = "root:x:0:\n\
         es:x:1000:\n\
         wheel:x:10:es,other\n\
-        data:x:2001: es\n\
-        trail:x:2002:es \n\
+        data:x:2001: es \n\
         bad:x:zz:es\n\
         nogroup:x:65534:\n";
 
@@ -332,9 +656,8 @@ mod tests {
     fn name_gets_primary_and_supplementary() {
         let t = res("es", None).unwrap();
         assert_eq!((t.uid, t.gid), (1000, 1000));
-        // `data` lists " es" (leading space skipped, as glibc does); `trail`
-        // lists "es " (trailing space is part of the name for initgroups).
-        assert_eq!(t.groups, vec![1000, 10, 2001]);
+        // " es " in data's member list is not "es" (no trimming).
+        assert_eq!(t.groups, vec![1000, 10]);
         assert_eq!(t.home, "/usr/share/elasticsearch");
         assert_eq!(t.name.as_deref(), Some("es"));
     }
@@ -437,7 +760,7 @@ mod tests {
         let garbage: String = (0..2000u32)
             .map(|i| char::from_u32(i * 7 % 0x2fff).unwrap_or('x'))
             .collect();
-        assert!(parse_passwd(&garbage).count() < 2);
+        assert!(parse_passwd(garbage.as_bytes()).count() < 2);
         let mut big = String::new();
         for i in 0..100_000 {
             big.push_str(&format!(
@@ -451,10 +774,185 @@ mod tests {
         let t = resolve(
             &parse_spec("u99999").unwrap(),
             None,
-            &Ok(big),
-            &Ok(String::new()),
+            &Ok(big.into_bytes()),
+            &Ok(Vec::new()),
         )
         .unwrap();
         assert_eq!(t.uid, 100_009);
+    }
+
+    fn with(passwd: &str, group: &str, spec: &str) -> Result<Target> {
+        resolve(
+            &parse_spec(spec)?,
+            None,
+            &Ok(passwd.into()),
+            &Ok(group.into()),
+        )
+    }
+
+    /// Issue 13 item 4: the first line named `app` decides, or lockdrop
+    /// refuses; a later `app` line (uid 0 here) is never taken.
+    #[test]
+    fn first_entry_or_an_error_never_a_later_line() {
+        let later = "app:x:0:0:later:/root:/bin/sh\n";
+        for first in [
+            "app:x: 1000:1000::/home/app:/bin/sh\n", // glibc: 1000, musl: skipped
+            "app:x:+1000:1000::/home/app:/bin/sh\n", // glibc: 1000, musl: skipped
+            "app:x:1000: 1000::/home/app:/bin/sh\n",
+            "app:x:-1:1000::/home/app:/bin/sh\n", // glibc: (uid_t)-1
+            "app:x:99999999999:1::/:/bin/sh\n",   // glibc clamps to (uid_t)-1
+            "app:x:4294967295:1::/:/bin/sh\n",
+            "app:x:abc:1000::/home/app:/bin/sh\n", // both skip it: later line
+            "app:x:1000x:1000::/:/bin/sh\n",
+            "app:x::1000::/:/bin/sh\n",
+            "app:x:1000:1000\n", // glibc takes 4 fields, musl needs 7
+            "app:x:1000\n",
+            "app\n",
+            "  app:x:1000:1000::/home/app:/bin/sh\n", // glibc skips the blanks
+            "\tapp:x:1000:1000::/home/app:/bin/sh\n",
+        ] {
+            let pw = format!("root:x:0:0::/root:/bin/sh\n# c\n{}{}", first, later);
+            let e = with(&pw, "", "app").unwrap_err();
+            let msg = e.to_string();
+            assert_eq!(e.exit_code(), 125, "{:?}", first);
+            assert!(
+                msg.contains("/etc/passwd line 3") && msg.contains("\"app\""),
+                "{:?}: {}",
+                first,
+                msg
+            );
+            assert!(!msg.contains('\n'), "one line: {}", msg);
+        }
+        // A plain first line wins; leading zeros and CRLF are plain.
+        for (first, uid) in [
+            ("app:x:1000:1000::/home/app:/bin/sh\n", 1000),
+            ("app:x:0001000:1000::/home/app:/bin/sh\r\n", 1000),
+            ("app:x:1000:1000:gecos, with: colons?::/bin/sh\n", 1000), // 8 fields: shell takes the rest
+        ] {
+            let pw = format!("{}{}", first, later);
+            assert_eq!(with(&pw, "", "app").unwrap().uid, uid, "{:?}", first);
+        }
+        // Names are compared whole: "ap", "app2" and "+app" lines are others.
+        let pw = format!(
+            "ap:x:5:5::/:/bin/sh\napp2:x:6:6::/:/bin/sh\n+app:x:7:7::/:/bin/sh\n{}",
+            later
+        );
+        assert_eq!(with(&pw, "", "app").unwrap().uid, 0);
+        // A malformed line for *another* name is skipped, as both libraries do.
+        let pw = format!("bob:x: 1:1::/:/bin/sh\n{}", later);
+        assert_eq!(with(&pw, "", "app").unwrap().uid, 0);
+    }
+
+    #[test]
+    fn group_names_first_entry_or_an_error() {
+        let pw = "app:x:1000:1000::/home/app:/bin/sh\n";
+        for first in [
+            "data:x: 7:\n",
+            "data:x:+7:\n",
+            "data:x:7\n",
+            " data:x:7:\n",
+            "data:x:x7:\n",
+        ] {
+            let gr = format!("root:x:0:\n{}data:x:0:\n", first);
+            let e = with(pw, &gr, "app:data").unwrap_err().to_string();
+            assert!(
+                e.contains("/etc/group line 2") && e.contains("\"data\""),
+                "{:?}: {}",
+                first,
+                e
+            );
+            let e = resolve(
+                &parse_spec("app").unwrap(),
+                Some("data"),
+                &Ok(pw.into()),
+                &Ok(gr.into()),
+            );
+            assert!(e.is_err(), "--groups data with {:?}", first);
+        }
+        let t = with(pw, "data:x:7:\ndata:x:0:\n", "app:data").unwrap();
+        assert_eq!((t.gid, t.groups), (7, vec![7]));
+    }
+
+    /// initgroups: a member is the user only when written exactly so. glibc
+    /// drops blanks before a member (" app"), musl does not; trailing blanks
+    /// count for both. lockdrop adds neither: never a group musl would not.
+    #[test]
+    fn membership_is_exact() {
+        let pw = "app:x:1000:1000::/home/app:/bin/sh\n";
+        let gr = "lead:x:2001: app\n\
+                  trail:x:2002:app \n\
+                  both:x:2003:x, app ,y\n\
+                  sub:x:2004:xapp,appx,ap\n\
+                  #cmt:x:2005:app\n\
+                  sp:x: 2006:app\n\
+                  plus:x:+2007:app\n\
+                  +nis:x:2008:app\n\
+                  ok:x:2009:x,app\n\
+                  crlf:x:2010:y,app\r\n\
+                  empty:x:2011:,,app,,\n\
+                  ok:x:2009:app\n";
+        assert_eq!(
+            with(pw, gr, "app").unwrap().groups,
+            vec![1000, 2009, 2010, 2011]
+        );
+    }
+
+    #[test]
+    fn repeats_keep_the_first_place() {
+        assert_eq!(first_of_each(vec![5, 1, 5, 2, 1]), vec![5, 1, 2]);
+        let many: Vec<u32> = (0..100).chain((0..100).rev()).chain([7, 300]).collect();
+        assert_eq!(
+            first_of_each(many),
+            (0..100).chain([300]).collect::<Vec<_>>()
+        );
+        let distinct: Vec<u32> = (0..50).rev().collect();
+        assert_eq!(first_of_each(distinct.clone()), distinct);
+    }
+
+    #[test]
+    fn byte_search_finds_every_position() {
+        let hay: Vec<u8> = (0..40u8).map(|i| b'a' + i % 20).collect();
+        for len in 0..hay.len() {
+            for at in 0..len {
+                let mut h = hay[..len].to_vec();
+                h[at] = b'\n';
+                assert_eq!(find_byte(&h, b'\n'), Some(at), "len {} at {}", len, at);
+            }
+            assert_eq!(find_byte(&hay[..len], b'\n'), None);
+        }
+        // Pairs: every offset, and a false flag (a borrow) is passed over.
+        for len in 2..hay.len() {
+            for at in 0..len - 1 {
+                let mut h = hay[..len].to_vec();
+                h[at] = b'#';
+                h[at + 1] = b'!';
+                assert_eq!(find_pair(&h, b"#!x", 0), Some(at), "len {} at {}", len, at);
+                assert_eq!(find_pair(&h, b"#!x", at + 1), None);
+            }
+        }
+        assert_eq!(find_pair(b"\x00\x01#\x01#!......", b"#!", 0), Some(4));
+        // One-byte names are matched line by line.
+        let t = with("a:x:7:7::/:/bin/sh\n", "g:x:5:b,a\nh:x:6:ab\n", "a").unwrap();
+        assert_eq!(t.groups, vec![7, 5]);
+        // Bytes ≥ 0x80 next to the target do not fool the zero-byte test.
+        assert_eq!(
+            find_byte(b"\xff\x8a\x0b\x0a\xff\xff\xff\xff\x0a", b'\n'),
+            Some(3)
+        );
+        assert_eq!(
+            find_byte(b"\x0b\x8a\x0b\x8a\x0b\x8a\x0b\x8a\x8a", b'\n'),
+            None
+        );
+    }
+
+    #[test]
+    fn non_utf8_files_are_scanned_as_bytes() {
+        let pw = b"\xff\xfe:x:1:1::/:/bin/sh\napp:x:1000:1000::/h\xc3\xa9:/bin/sh\n".to_vec();
+        let gr = b"\xff:x:5:app\n".to_vec();
+        let t = resolve(&parse_spec("app").unwrap(), None, &Ok(pw), &Ok(gr)).unwrap();
+        assert_eq!(
+            (t.uid, t.groups, t.home.as_str()),
+            (1000, vec![1000, 5], "/hé")
+        );
     }
 }

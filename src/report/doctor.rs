@@ -201,12 +201,12 @@ fn identity(host: &Host, status: &Status) -> Vec<Row> {
     let passwd = host.read("/etc/passwd").ok().unwrap_or_default();
     let group = host.read("/etc/group").ok().unwrap_or_default();
     let user_name = |id: u64| {
-        users::parse_passwd(&passwd)
+        users::parse_passwd(passwd.as_bytes())
             .find(|e| e.uid as u64 == id)
             .map(|e| e.name)
     };
     let group_name = |id: u64| {
-        users::parse_group(&group)
+        users::parse_group(group.as_bytes())
             .find(|e| e.gid as u64 == id)
             .map(|e| e.name)
     };

@@ -246,8 +246,8 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
         (Some(spec), _) => Some(users::resolve(
             &users::parse_spec(spec)?,
             o.groups.as_deref(),
-            &host.read("/etc/passwd"),
-            &host.read("/etc/group"),
+            &host.read_bytes("/etc/passwd"),
+            &host.read_bytes("/etc/group"),
         )?),
         (None, Some(groups)) => {
             // --groups alone: the current user with other supplementary groups.
@@ -258,8 +258,8 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
             Some(users::resolve(
                 &spec,
                 Some(groups),
-                &host.read("/etc/passwd"),
-                &host.read("/etc/group"),
+                &host.read_bytes("/etc/passwd"),
+                &host.read_bytes("/etc/group"),
             )?)
         }
         (None, None) => None,
@@ -373,18 +373,17 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
     let env = match &target {
         None => None,
         Some(t) => {
-            let kept = host
-                .environ()
-                .filter(|e| {
-                    let b = e.to_bytes();
-                    !(b.starts_with(b"HOME=")
-                        || b.starts_with(b"USER=")
-                        || b.starts_with(b"LOGNAME="))
-                })
+            let skip = host
+                .env_matching(&[b"HOME=", b"USER=", b"LOGNAME="])
+                .map(|(i, _)| i)
                 .collect();
             let mut added = Vec::with_capacity(3);
             let mut set = |k: &str, v: &str| {
-                if let Ok(c) = CString::new(format!("{}={}", k, v)) {
+                let mut e = Vec::with_capacity(k.len() + 1 + v.len() + 1);
+                e.extend_from_slice(k.as_bytes());
+                e.push(b'=');
+                e.extend_from_slice(v.as_bytes());
+                if let Ok(c) = CString::new(e) {
                     added.push(c);
                 }
             };
@@ -393,7 +392,7 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
                 set("USER", n);
                 set("LOGNAME", n);
             }
-            let env = Env { kept, added };
+            let env = Env { skip, added };
             Some(env)
         }
     };
@@ -413,11 +412,8 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
         no_new_privs: o.no_new_privs.unwrap_or(false),
         workdir,
         command: Command {
-            path: match &env {
-                Some(env) => env.iter().find_map(|e| e.to_bytes().strip_prefix(b"PATH=")),
-                None => host.getenv("PATH"),
-            }
-            .map(<[u8]>::to_vec),
+            // The switch replaces HOME, USER and LOGNAME only: PATH is the caller's.
+            path: host.getenv("PATH").map(<[u8]>::to_vec),
             argv,
             env,
         },
@@ -478,6 +474,7 @@ mod tests {
             .env
             .as_ref()
             .unwrap()
+            .added
             .iter()
             .any(|e| e.to_bytes() == b"HOME=/home/es"));
     }

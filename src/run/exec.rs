@@ -14,10 +14,7 @@ pub fn exec(cmd: &Command) -> Error {
             msg: "no command given".into(),
         };
     };
-    let args = sys::ExecArgs::new(
-        cmd.argv.iter().map(|a| a.as_c_str()),
-        cmd.env.as_ref().map(|env| env.iter()),
-    );
+    let args = sys::ExecArgs::new(&cmd.argv, cmd.env.as_ref());
 
     let mut denied: Option<(Vec<u8>, i32)> = None;
     for cand in candidates(arg0.as_bytes(), cmd.path_var()) {

@@ -6,8 +6,10 @@
 // The one place `unsafe` is allowed (Cargo.toml denies it elsewhere).
 #![allow(unsafe_code)]
 use crate::model::caps::{Cap, CapSet};
+use crate::model::command::Env;
 use crate::model::rlimits::{Limit, Resource};
 
+pub mod alloc;
 pub mod seccomp;
 pub mod signal;
 
@@ -47,34 +49,84 @@ extern "C" {
     static environ: *const *const libc::c_char;
 }
 
-/// The environment lockdrop was started with, entry by entry (`KEY=VALUE`
-/// bytes). lockdrop never calls setenv, so the array is stable; reading it
-/// directly costs one pass instead of std's lock and copies per variable.
-pub fn environ_entries() -> impl Iterator<Item = &'static [u8]> {
-    environ_cstrs().map(|c| c.to_bytes())
-}
-
-/// The same entries as C strings, for passing on to execve.
-pub fn environ_cstrs() -> impl Iterator<Item = &'static std::ffi::CStr> {
+/// The entries of the original environment that start with one of
+/// `prefixes`, in order, each with its index in `environ`. Entries are compared byte by byte
+/// from their first byte; only the matches are measured (strlen), so a large
+/// environment costs a few instructions per variable, not a pass each.
+pub fn environ_matching<'a>(
+    prefixes: &'a [&'a [u8]],
+) -> impl Iterator<Item = (usize, &'static [u8])> + 'a {
     // SAFETY: `environ` is the C runtime's NULL-terminated array of
     // NUL-terminated strings; nothing in lockdrop modifies it.
     let mut p = unsafe { environ };
+    let mut i = 0;
     std::iter::from_fn(move || {
-        // SAFETY: p walks the array up to its NULL terminator.
-        unsafe {
-            if p.is_null() || (*p).is_null() {
+        if p.is_null() {
+            return None;
+        }
+        loop {
+            // SAFETY: p walks the array up to its NULL terminator.
+            let e = unsafe { *p };
+            if e.is_null() {
                 return None;
             }
-            let e = std::ffi::CStr::from_ptr(*p);
-            p = p.add(1);
-            Some(e)
+            // SAFETY: p is still inside the array (its terminator is after it).
+            p = unsafe { p.add(1) };
+            i += 1;
+            // SAFETY: the string is NUL-terminated and a prefix holds no NUL,
+            // so each comparison stops at or before the terminator (the
+            // first byte is read once and rejects nearly every entry).
+            let first = unsafe { *e } as u8;
+            let mut hit = false;
+            for pre in prefixes {
+                if pre.first() == Some(&first)
+                    && (1..pre.len()).all(|k| {
+                        // SAFETY: bytes 0..k matched the prefix, which holds
+                        // no NUL, so the terminator is at k or later.
+                        (unsafe { *e.add(k) }) as u8 == pre[k]
+                    })
+                {
+                    hit = true;
+                    break;
+                }
+            }
+            if hit {
+                // SAFETY: a valid NUL-terminated string, never freed.
+                return Some((i - 1, unsafe { std::ffi::CStr::from_ptr(e) }.to_bytes()));
+            }
         }
     })
 }
 
 /// One variable's value from the original environment.
 pub fn getenv(key: &str) -> Option<&'static [u8]> {
-    environ_entries().find_map(|e| e.strip_prefix(key.as_bytes())?.strip_prefix(b"="))
+    environ_matching(&[key.as_bytes()]).find_map(|(_, e)| e[key.len()..].strip_prefix(b"="))
+}
+
+/// The original environment as execve wants it, without the entries at the
+/// (ascending) indices in `skip`, followed by `added`: pointers only, no
+/// string is measured or copied.
+fn envp_without(skip: &[usize], added: &[&std::ffi::CStr]) -> Vec<*const libc::c_char> {
+    let mut v = Vec::new();
+    // SAFETY: as in environ_matching.
+    let mut p = unsafe { environ };
+    let mut i = 0;
+    while !p.is_null() {
+        // SAFETY: p walks the array up to its NULL terminator.
+        let e = unsafe { *p };
+        if e.is_null() {
+            break;
+        }
+        if !skip.contains(&i) {
+            v.push(e);
+        }
+        // SAFETY: the terminator comes after p.
+        p = unsafe { p.add(1) };
+        i += 1;
+    }
+    v.extend(added.iter().map(|c| c.as_ptr()));
+    v.push(std::ptr::null());
+    v
 }
 
 // The five sets as a value live in the vocabulary; this layer reads them.
@@ -367,10 +419,14 @@ pub fn getresgid() -> (u32, u32, u32) {
 }
 
 pub fn getgroups() -> Vec<u32> {
-    let mut v = vec![0u32; 65536];
+    // Ask for the count first: a buffer for NGROUPS_MAX (65536) gids cost
+    // 256 KiB of zeroing, most of a --user start-up's instructions.
+    // SAFETY: size 0 with a null list only returns the count (getgroups(2)).
+    let n = unsafe { libc::getgroups(0, std::ptr::null_mut()) };
+    let mut v = vec![0u32; n.max(0) as usize];
     // SAFETY: buffer of v.len() gids.
-    let n = unsafe { libc::getgroups(v.len() as libc::c_int, v.as_mut_ptr()) };
-    v.truncate(n.max(0) as usize);
+    let got = unsafe { libc::getgroups(v.len() as libc::c_int, v.as_mut_ptr()) };
+    v.truncate(got.max(0) as usize);
     v
 }
 
@@ -397,19 +453,18 @@ pub struct ExecArgs<'a> {
 }
 
 impl<'a> ExecArgs<'a> {
-    pub fn new(
-        argv: impl Iterator<Item = &'a std::ffi::CStr>,
-        env: Option<impl Iterator<Item = &'a std::ffi::CStr>>,
-    ) -> ExecArgs<'a> {
-        let terminated = |it: &mut dyn Iterator<Item = &'a std::ffi::CStr>| {
-            it.map(|c| c.as_ptr())
-                .chain(std::iter::once(std::ptr::null()))
-                .collect::<Vec<_>>()
-        };
-        let mut argv = argv;
+    /// `argv` as given; the environment is lockdrop's own (None), or its
+    /// own without the entries `env.skip` names plus `env.added`: pointers
+    /// only, no string is measured or copied (bench/).
+    pub fn new(argv: &'a [std::ffi::CString], env: Option<&'a Env>) -> ExecArgs<'a> {
+        let mut args: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+        args.push(std::ptr::null());
         ExecArgs {
-            argv: terminated(&mut argv),
-            envp: env.map(|mut e| terminated(&mut e)),
+            argv: args,
+            envp: env.map(|e| {
+                let added: Vec<&std::ffi::CStr> = e.added.iter().map(|c| c.as_c_str()).collect();
+                envp_without(&e.skip, &added)
+            }),
             _borrow: std::marker::PhantomData,
         }
     }
