@@ -10,6 +10,7 @@
 // Probes and fixtures make raw syscalls; Cargo.toml denies `unsafe` by default.
 #![allow(unsafe_code)]
 
+mod common;
 #[path = "hardening/util.rs"]
 mod util;
 
@@ -295,7 +296,7 @@ fn nproc_outcome(o: &std::process::Output, mark: &std::path::Path, mode: &str) {
         _ => panic!(
             "{} with nproc=0: {}\n{}",
             mode,
-            show(&o.status),
+            status_text(&o.status),
             text(&o.stderr)
         ),
     }
@@ -703,7 +704,7 @@ fn start_with_full_mask_and_ignored_signals_supervise() {
         o.status.code(),
         Some(7),
         "supervise with SIGCHLD ignored: {}\n{}",
-        show(&o.status),
+        status_text(&o.status),
         text(&o.stderr)
     );
 }
@@ -745,7 +746,7 @@ fn start_with_closed_stdio() {
             o.status.success(),
             "{} with closed stdio: {}",
             mode,
-            show(&o.status)
+            status_text(&o.status)
         );
         let got = std::fs::read_to_string(&mark).unwrap_or_default();
         assert_eq!(
@@ -766,7 +767,7 @@ fn start_with_closed_stdio() {
             Some(125),
             "{}: failure with closed stdio: {}",
             mode,
-            show(&o.status)
+            status_text(&o.status)
         );
     }
 }
@@ -801,7 +802,7 @@ fn proc_and_sys_missing() {
             o.status.code().is_some(),
             "{:?} hidden: lockdrop died of {}",
             hide,
-            show(&o.status)
+            status_text(&o.status)
         );
         if o.status.success() {
             assert!(mark.exists());
@@ -864,7 +865,7 @@ fn inside_user_namespace() {
     assert!(
         code == Some(0) || code == Some(125),
         "--memlock 64M in a user namespace: lockdrop promised it and mlock of 32M then failed ({}):\nstdout: {}\nstderr: {}",
-        show(&o.status),
+        status_text(&o.status),
         text(&o.stdout),
         text(&o.stderr)
     );
@@ -1213,7 +1214,7 @@ fn invariant_no_tiocsti_into_root_terminal() {
                     shape,
                     mode,
                     r.unwrap_or_else(|| "no report".into()),
-                    show(&out.status),
+                    status_text(&out.status),
                     all
                 )),
             }
@@ -1358,7 +1359,7 @@ fn signal_storm_while_supervising() {
         out.status.code(),
         Some(0),
         "lockdrop after the storm: {}\nstderr:\n{}",
-        show(&out.status),
+        status_text(&out.status),
         text(&out.stderr)
     );
     let got: std::collections::BTreeSet<i32> = lines

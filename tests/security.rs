@@ -521,7 +521,8 @@ fn first_passwd_entry_decides_and_members_never_exceed_initgroups() {
         );
         assert_eq!(code(&o), 125, "uid {:?}\n{}", uid, show(&o));
         assert!(
-            text(&o.stderr).contains("/etc/passwd line 2: the first entry for user \"app\" is malformed"),
+            text(&o.stderr)
+                .contains("/etc/passwd line 2: the first entry for user \"app\" is malformed"),
             "{}",
             show(&o)
         );

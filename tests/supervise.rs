@@ -25,34 +25,7 @@ fn lockdrop() -> &'static str {
 }
 
 fn probe() -> String {
-    let p = Path::new(env!("CARGO_BIN_EXE_lockdrop"))
-        .parent()
-        .unwrap()
-        .join("examples/probe");
-    assert!(
-        p.exists(),
-        "{} is missing: build the examples (scripts/build.sh or cargo test builds them)",
-        p.display()
-    );
-    reachable_copy(&p).display().to_string()
-}
-
-/// The probe must be executable by the unprivileged users the tests switch
-/// to, whatever the mode of the checkout's parents (CI clones into a 0700
-/// temporary folder): a copy in a world-accessible directory, made once.
-fn reachable_copy(p: &std::path::Path) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    static COPY: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    COPY.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("lockdrop-probe-{}", std::process::id()));
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let c = d.join("probe");
-        std::fs::copy(p, &c).unwrap();
-        std::fs::set_permissions(&c, std::fs::Permissions::from_mode(0o755)).unwrap();
-        c
-    })
-    .clone()
+    common::probe().display().to_string()
 }
 
 fn tmpdir(name: &str) -> PathBuf {

@@ -100,22 +100,29 @@ pub fn probe() -> PathBuf {
     reachable_copy(&p)
 }
 
-/// The probe must be executable by the unprivileged users the tests switch
-/// to, whatever the mode of the checkout's parents (CI clones into a 0700
-/// temporary folder): a copy in a world-accessible directory, made once.
-fn reachable_copy(p: &std::path::Path) -> std::path::PathBuf {
+/// A copy of `p` named `name` that the unprivileged users the tests switch
+/// to can execute, whatever the mode of the checkout's parents (CI clones
+/// into a 0700 temporary folder): in a world-accessible directory, made once
+/// per test process.
+pub fn reachable_copy_of(p: &std::path::Path, name: &str) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
-    static COPY: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    COPY.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("lockdrop-probe-{}", std::process::id()));
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let c = d.join("probe");
-        std::fs::copy(p, &c).unwrap();
-        std::fs::set_permissions(&c, std::fs::Permissions::from_mode(0o755)).unwrap();
-        c
-    })
-    .clone()
+    let d = std::env::temp_dir().join(format!("lockdrop-probe-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let c = d.join(name);
+    if !c.exists() {
+        // Copied under a temporary name and renamed: parallel tests never
+        // see (or execute) a half-written copy.
+        let tmp = d.join(format!(".{}.{:?}", name, std::thread::current().id()));
+        std::fs::copy(p, &tmp).unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::rename(&tmp, &c).unwrap();
+    }
+    c
+}
+
+fn reachable_copy(p: &std::path::Path) -> std::path::PathBuf {
+    reachable_copy_of(p, "probe")
 }
 
 /// A fresh scratch directory.
@@ -133,19 +140,21 @@ pub fn scratch(tag: &str) -> PathBuf {
     d
 }
 
-pub fn require_tool(name: &str) {
-    let ok = Command::new("sh")
+pub fn require_tool(name: &str) -> PathBuf {
+    let found = Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {}", name))
-        .stdout(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(
-        ok,
-        "{} is required for this test (root, util-linux, libcap2-bin): see .ci/run",
-        name
-    );
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(text(&o.stdout).trim()));
+    found.unwrap_or_else(|| {
+        panic!(
+            "{} is required for this test (root, util-linux, libcap2-bin): see scripts/deps.sh",
+            name
+        )
+    })
 }
 
 pub fn require_root() {

@@ -17,83 +17,9 @@ use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-pub fn lockdrop() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_lockdrop"))
-}
-
-/// The probe example, built next to the binary by `cargo test` and scripts/build.sh.
-pub fn probe() -> PathBuf {
-    let p = lockdrop()
-        .parent()
-        .expect("binary has a directory")
-        .join("examples/probe");
-    assert!(
-        p.exists(),
-        "{} is missing: run the tests through scripts/test.sh (it builds the examples)",
-        p.display()
-    );
-    reachable_copy(&p)
-}
-
-/// The probe must be executable by the unprivileged users the tests switch
-/// to, whatever the mode of the checkout's parents (CI clones into a 0700
-/// temporary folder): a copy in a world-accessible directory, made once.
-pub fn reachable_copy_of(p: &std::path::Path, name: &str) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let d = std::env::temp_dir().join(format!("lockdrop-probe-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let c = d.join(name);
-    if !c.exists() {
-        std::fs::copy(p, &c).unwrap();
-        std::fs::set_permissions(&c, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    c
-}
-
-fn reachable_copy(p: &std::path::Path) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    static COPY: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    COPY.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("lockdrop-probe-{}", std::process::id()));
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let c = d.join("probe");
-        std::fs::copy(p, &c).unwrap();
-        std::fs::set_permissions(&c, std::fs::Permissions::from_mode(0o755)).unwrap();
-        c
-    })
-    .clone()
-}
-
-pub fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    assert_eq!(
-        unsafe { libc::geteuid() },
-        0,
-        "the hardening tests need root (CI runs them as root through scripts/test.sh)"
-    );
-}
-
-pub fn require_tool(name: &str) -> PathBuf {
-    for dir in [
-        "/usr/local/sbin",
-        "/usr/local/bin",
-        "/usr/sbin",
-        "/usr/bin",
-        "/sbin",
-        "/bin",
-    ] {
-        let p = Path::new(dir).join(name);
-        if p.exists() {
-            return p;
-        }
-    }
-    panic!(
-        "{} is required by this test (util-linux, libcap2-bin, coreutils): see .ci/run",
-        name
-    );
-}
+// The binary, the probe and the prerequisites: one set of helpers for every
+// test file (tests/common).
+pub use crate::common::{lockdrop, probe, reachable_copy_of, require_root, require_tool, text};
 
 /// The target triple the tests were built for: $LOCKDROP_TARGET (exported by
 /// scripts/test.sh), else the directory above `release/` in the binary's path.
@@ -377,10 +303,6 @@ pub fn run(mut cmd: Command) -> Output {
     wait_deadline(child, Duration::from_secs(60), &what)
 }
 
-pub fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// The value of a probe `key=value` line.
 pub fn kv(out: &str, key: &str) -> Option<String> {
     out.lines()
@@ -452,7 +374,7 @@ pub fn status_ok(o: &Output, what: &str) {
 }
 
 /// Exit status as a shell would print it, for messages.
-pub fn show(s: &ExitStatus) -> String {
+pub fn status_text(s: &ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match (s.code(), s.signal()) {
         (Some(c), _) => format!("exit {}", c),
