@@ -45,10 +45,16 @@ for a in "${arches[@]}"; do
   # - signal dispositions are emulated inside qemu, so SIG_IGN set by the
   #   emulated lockdrop does not reach a host command it execs;
   # - the terminal's foreground process group is not translated.
+  # Not PID 1 (subreaper): the not_pid1_* tests, the own-group, grace-0,
+  # job-control and supervisor-isolation tests (a plain child of the test);
+  # terminals: the Ctrl-C, Ctrl-Z (bash -i) and foreign-terminal tests.
   [ -n "$runner" ] && for t in not_pid1_grace_kills_the_lingering_grandchild \
       not_pid1_is_a_subreaper_and_reaps_orphans not_pid1_survives_fatal_signals_and_forwards_them \
       pdeathsig_forwards_when_the_parent_dies child_gets_the_callers_mask_and_dispositions \
-      ctrl_c_on_a_terminal_reaches_the_child_once terminal_of_another_user_gets_a_new_session; do
+      ctrl_c_on_a_terminal_reaches_the_child_once terminal_of_another_user_gets_a_new_session \
+      the_command_gets_its_own_process_group_without_a_terminal grace_zero_terms_what_the_command_leaves \
+      job_control_stops_lockdrop_too_when_not_pid1 the_command_cannot_touch_its_supervisor \
+      ctrl_z_in_a_shell_stops_the_job; do
     skip+=(--skip "$t")
   done
   rc=0

@@ -1111,6 +1111,16 @@ fn comm(pid: i32) -> String {
         .to_string()
 }
 
+/// lockdrop's comm: its file name as the kernel keeps it (15 bytes), which
+/// is `lockdrop-x86_64` for a release binary (scripts/emulated.sh).
+fn lockdrop_comm() -> String {
+    let p = Path::new(lockdrop());
+    let name = p
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    name.chars().take(15).collect()
+}
+
 /// The process group of `pid` (field 3 after comm in /proc/<pid>/stat).
 fn pgid(pid: i32) -> Option<i32> {
     let s = std::fs::read_to_string(format!("/proc/{}/stat", pid)).ok()?;
@@ -1222,7 +1232,7 @@ fn ctrl_z_in_bash(opts: &[&str], child_gets_terminal: bool) {
     eventually("lockdrop to start sleep", || {
         ld = children(bash)
             .into_iter()
-            .find(|&p| comm(p) == "lockdrop")
+            .find(|&p| comm(p) == lockdrop_comm())
             .unwrap_or(0);
         sleep = children(ld).first().copied().unwrap_or(0);
         sleep > 0 && comm(sleep) == "sleep" && state(sleep) == Some('S')
