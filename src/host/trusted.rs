@@ -18,6 +18,7 @@
 //! Refusals name the path and the fix and never echo the file's content.
 //! Owns no parsing of the content.
 use crate::error::{Error, Result};
+use crate::model::users::FileText;
 use std::io::Read;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -85,8 +86,33 @@ fn check_dirs(what: &str, dir: &Path, ok_uid: u32, target: &Path) -> Result<()> 
     Ok(())
 }
 
-/// Opens `path` the trusted way and returns the open file and its real
-/// path; `ok_uid` is the uid besides root allowed to own it.
+/// The lstat of `dir` and of each directory above it (nearest first) when
+/// `dir` is already its real path: absolute, no `.` or `..`, no symlink on
+/// the way. None sends the caller to realpath(3) and stat, which report
+/// any error in their own words (one walk either way; this one costs a
+/// syscall per directory and no path building).
+fn plain_dirs(dir: &Path) -> Option<Vec<std::fs::Metadata>> {
+    use std::path::Component;
+    if !dir.is_absolute()
+        || dir
+            .components()
+            .any(|c| !matches!(c, Component::RootDir | Component::Normal(_)))
+    {
+        return None;
+    }
+    let mut out = Vec::with_capacity(4);
+    for d in dir.ancestors() {
+        let md = std::fs::symlink_metadata(d).ok()?;
+        if md.file_type().is_symlink() {
+            return None;
+        }
+        out.push(md);
+    }
+    Some(out)
+}
+
+/// Opens `path` the trusted way and returns the open file, its real path
+/// and its size (from the fstat of the check); `ok_uid` is the uid besides root allowed to own it.
 /// `dirs_done`: the directories above were checked a moment ago (a second
 /// file of the same directory).
 fn open_trusted(
@@ -94,7 +120,7 @@ fn open_trusted(
     path: &Path,
     ok_uid: u32,
     dirs_done: bool,
-) -> Result<(std::fs::File, PathBuf)> {
+) -> Result<(std::fs::File, PathBuf, u64)> {
     let cannot = |e: std::io::Error| {
         let why = match e.raw_os_error() {
             // O_NOFOLLOW on a final symlink.
@@ -119,6 +145,16 @@ fn open_trusted(
     };
     let real = if dirs_done {
         path.to_path_buf()
+    } else if let Some(dirs) = plain_dirs(&parent) {
+        // Already the real path (the usual /etc): no realpath(3), and the
+        // lstat of each directory is its stat.
+        let real = path.to_path_buf();
+        for (d, md) in parent.ancestors().zip(&dirs) {
+            if let Some(why) = unsafe_owner_mode(md, ok_uid, true) {
+                return Err(refuse(what, d, &why, &real));
+            }
+        }
+        real
     } else {
         let dir = std::fs::canonicalize(&parent).map_err(cannot)?;
         let real = dir.join(name);
@@ -141,7 +177,7 @@ fn open_trusted(
     if let Some(why) = unsafe_owner_mode(&md, ok_uid, false) {
         return Err(refuse(what, &real, &why, &real));
     }
-    Ok((f, real))
+    Ok((f, real, md.len()))
 }
 
 /// Reads the config file: trusted (see the module), at most
@@ -153,7 +189,7 @@ pub fn read_config(path: &str) -> Result<String> {
 
 fn read_config_as(path: &str, starting_uid: u32) -> Result<String> {
     let what = "config file";
-    let (f, real) = open_trusted(what, Path::new(path), starting_uid, false)?;
+    let (f, real, _) = open_trusted(what, Path::new(path), starting_uid, false)?;
     let mut buf = Vec::new();
     f.take(MAX_CONFIG_BYTES + 1)
         .read_to_end(&mut buf)
@@ -289,28 +325,44 @@ pub fn redact(msg: &str) -> String {
     out
 }
 
-/// /etc/passwd or /etc/group as read to switch users as root: refused when
-/// anyone but root can change it or a directory above it. An OpenShift-style
-/// group-0-writable passwd with `--user app:root` would let the service
-/// prepend `app:x:0:0:` and start as root next time.
-pub fn check_account_files(paths: &[&Path]) -> Result<()> {
+/// /etc/passwd and /etc/group as read to switch users as root: refused
+/// when anyone but root can change them or a directory above them. An
+/// OpenShift-style group-0-writable passwd with `--user app:root` would let
+/// the service prepend `app:x:0:0:` and start as root next time.
+///
+/// Each file is checked and read through the one descriptor (open
+/// O_NOFOLLOW, fstat, check, read): what is checked is what is read, and
+/// start-up pays one open per file. A file that cannot be opened that way
+/// (missing, a symlink) is read as before and resolve reports its error
+/// when it needs the file.
+pub fn read_account_files<const N: usize>(paths: [&Path; N]) -> Result<[FileText; N]> {
     let what = "user database";
     let mut checked: Option<&Path> = None;
-    for path in paths {
+    let mut out: [FileText; N] = std::array::from_fn(|_| Ok(Vec::new()));
+    for (path, slot) in paths.iter().zip(out.iter_mut()) {
         // Files of one directory (/etc) share the walk up to `/`.
         let same_dir = checked.is_some() && checked == path.parent();
-        match open_trusted(what, path, 0, same_dir).map(drop) {
+        *slot = match open_trusted(what, path, 0, same_dir) {
+            Ok((mut f, _, size)) => {
+                checked = path.parent();
+                // One read for the whole file, one more to see its end.
+                let mut buf = Vec::with_capacity(size as usize + 1);
+                f.read_to_end(&mut buf)
+                    .map(|_| buf)
+                    .map_err(|e| e.to_string().to_lowercase())
+            }
             // Unreadable: resolve says so when it needs the file.
-            Err(Error::Usage(m)) if m.starts_with("cannot read") => {}
+            Err(Error::Usage(m)) if m.starts_with("cannot read") => {
+                std::fs::read(path).map_err(|e| e.to_string().to_lowercase())
+            }
             Err(Error::Usage(m)) => return Err(Error::Usage(m.replace(
                 "chooses the command's user and capabilities",
                 "chooses the command's uid (e.g. a line `app:x:0:0:...` first); images that need it writable at run time (OpenShift's arbitrary uids) do not start lockdrop as root",
             ))),
             Err(e) => return Err(e),
-            Ok(()) => checked = path.parent(),
-        }
+        };
     }
-    Ok(())
+    Ok(out)
 }
 
 #[cfg(test)]
