@@ -394,6 +394,26 @@ mod tests {
     }
 
     #[test]
+    fn plain_dirs_only_for_real_paths() {
+        // The cheap walk answers only for a path that is already real;
+        // anything else goes to realpath(3).
+        let tmp = std::fs::canonicalize(std::env::temp_dir()).unwrap();
+        let base = tmp.join(format!("ld-plain-dirs-{}", std::process::id()));
+        let real = base.join("real");
+        std::fs::create_dir_all(&real).unwrap();
+        let link = base.join("link");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let depth = real.ancestors().count();
+        assert_eq!(plain_dirs(&real).map(|v| v.len()), Some(depth));
+        assert!(plain_dirs(&link).is_none());
+        assert!(plain_dirs(&real.join("..").join("real")).is_none());
+        assert!(plain_dirs(Path::new("etc")).is_none());
+        assert!(plain_dirs(&base.join("missing")).is_none());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
     fn redaction() {
         assert_eq!(
             redact("line 1 column 1: unknown key `root:*:20228:0:99999:7::`; did you mean `user`?"),
