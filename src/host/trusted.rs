@@ -86,29 +86,38 @@ fn check_dirs(what: &str, dir: &Path, ok_uid: u32, target: &Path) -> Result<()> 
     Ok(())
 }
 
-/// The lstat of `dir` and of each directory above it (nearest first) when
-/// `dir` is already its real path: absolute, no `.` or `..`, no symlink on
-/// the way. None sends the caller to realpath(3) and stat, which report
-/// any error in their own words (one walk either way; this one costs a
-/// syscall per directory and no path building).
-fn plain_dirs(dir: &Path) -> Option<Vec<std::fs::Metadata>> {
-    use std::path::Component;
-    if !dir.is_absolute()
-        || dir
-            .components()
-            .any(|c| !matches!(c, Component::RootDir | Component::Normal(_)))
-    {
+/// Each directory from `dir` up to `/` (nearest first) with its lstat,
+/// when `dir` is already its real path: absolute, spelled plainly (no `.`,
+/// `..`, `//` or trailing `/`), no symlink on the way. None sends the
+/// caller to realpath(3) and stat, which report any error in their own
+/// words. The walk is over the bytes: Path::parent re-parses the path at
+/// every step, which cost more than the syscalls here.
+fn plain_dirs(dir: &Path) -> Option<Vec<(&Path, std::fs::Metadata)>> {
+    use std::os::unix::ffi::OsStrExt;
+    let b = dir.as_os_str().as_bytes();
+    let plain = b.first() == Some(&b'/')
+        && (b.len() == 1
+            || b[1..]
+                .split(|&c| c == b'/')
+                .all(|c| !c.is_empty() && c != b"." && c != b".."));
+    if !plain {
         return None;
     }
     let mut out = Vec::with_capacity(4);
-    for d in dir.ancestors() {
+    let mut end = b.len();
+    loop {
+        let d = Path::new(std::ffi::OsStr::from_bytes(&b[..end]));
         let md = std::fs::symlink_metadata(d).ok()?;
         if md.file_type().is_symlink() {
             return None;
         }
-        out.push(md);
+        out.push((d, md));
+        if end == 1 {
+            return Some(out);
+        }
+        // The next one up: up to the last `/`, or `/` itself.
+        end = b[..end].iter().rposition(|&c| c == b'/')?.max(1);
     }
-    Some(out)
 }
 
 /// Opens `path` the trusted way and returns the open file, its real path
@@ -137,29 +146,31 @@ fn open_trusted(
     let name = path
         .file_name()
         .ok_or_else(|| cannot(std::io::Error::from_raw_os_error(libc::EISDIR)))?;
-    // The directories as they really are (symlinks above the file resolved:
-    // the checked chain is the one opened).
-    let parent = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(p) => p.to_path_buf(),
-        None => PathBuf::from("."),
-    };
     let real = if dirs_done {
         path.to_path_buf()
-    } else if let Some(dirs) = plain_dirs(&parent) {
-        // Already the real path (the usual /etc): no realpath(3), and the
-        // lstat of each directory is its stat.
-        let real = path.to_path_buf();
-        for (d, md) in parent.ancestors().zip(&dirs) {
-            if let Some(why) = unsafe_owner_mode(md, ok_uid, true) {
-                return Err(refuse(what, d, &why, &real));
-            }
-        }
-        real
     } else {
-        let dir = std::fs::canonicalize(&parent).map_err(cannot)?;
-        let real = dir.join(name);
-        check_dirs(what, &dir, ok_uid, &real)?;
-        real
+        // The directories as they really are (symlinks above the file
+        // resolved: the checked chain is the one opened).
+        let parent = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(p) => p.to_path_buf(),
+            None => PathBuf::from("."),
+        };
+        if let Some(dirs) = plain_dirs(&parent) {
+            // Already the real path (the usual /etc): no realpath(3), and
+            // the lstat of each directory is its stat.
+            let real = path.to_path_buf();
+            for (d, md) in &dirs {
+                if let Some(why) = unsafe_owner_mode(md, ok_uid, true) {
+                    return Err(refuse(what, d, &why, &real));
+                }
+            }
+            real
+        } else {
+            let dir = std::fs::canonicalize(&parent).map_err(cannot)?;
+            let real = dir.join(name);
+            check_dirs(what, &dir, ok_uid, &real)?;
+            real
+        }
     };
     let f = std::fs::OpenOptions::new()
         .read(true)
@@ -341,10 +352,11 @@ pub fn read_account_files<const N: usize>(paths: [&Path; N]) -> Result<[FileText
     let mut out: [FileText; N] = std::array::from_fn(|_| Ok(Vec::new()));
     for (path, slot) in paths.iter().zip(out.iter_mut()) {
         // Files of one directory (/etc) share the walk up to `/`.
-        let same_dir = checked.is_some() && checked == path.parent();
+        let dir = path.parent();
+        let same_dir = checked.is_some() && checked == dir;
         *slot = match open_trusted(what, path, 0, same_dir) {
             Ok((mut f, _, size)) => {
-                checked = path.parent();
+                checked = dir;
                 // One read for the whole file, one more to see its end.
                 let mut buf = Vec::with_capacity(size as usize + 1);
                 f.read_to_end(&mut buf)
@@ -404,11 +416,20 @@ mod tests {
         let link = base.join("link");
         let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        let depth = real.ancestors().count();
-        assert_eq!(plain_dirs(&real).map(|v| v.len()), Some(depth));
+        let walked: Vec<PathBuf> = plain_dirs(&real)
+            .unwrap()
+            .into_iter()
+            .map(|(d, _)| d.to_path_buf())
+            .collect();
+        let ancestors: Vec<PathBuf> = real.ancestors().map(Path::to_path_buf).collect();
+        assert_eq!(walked, ancestors);
+        assert_eq!(plain_dirs(Path::new("/")).unwrap().len(), 1);
         assert!(plain_dirs(&link).is_none());
         assert!(plain_dirs(&real.join("..").join("real")).is_none());
+        assert!(plain_dirs(&real.join(".")).is_none());
         assert!(plain_dirs(Path::new("etc")).is_none());
+        assert!(plain_dirs(Path::new("//etc")).is_none());
+        assert!(plain_dirs(Path::new("/etc/")).is_none());
         assert!(plain_dirs(&base.join("missing")).is_none());
         std::fs::remove_dir_all(&base).unwrap();
     }
