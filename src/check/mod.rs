@@ -225,7 +225,11 @@ pub fn check_with(plan: &Plan, host: &Host, ok_texts: bool) -> Vec<Finding> {
     if let Some(m) = &plan.memlock {
         let can = |how: &dyn Fn() -> String| {
             Finding::ok(if ok_texts {
-                format!("memlock: the command can lock {} ({})", fmt_bytes(m.want), how())
+                format!(
+                    "memlock: the command can lock {} ({})",
+                    fmt_bytes(m.want),
+                    how()
+                )
             } else {
                 String::new()
             })

@@ -192,7 +192,10 @@ impl Host {
             ])?;
             return Ok((p, g));
         }
-        Ok((self.read_bytes("/etc/passwd"), self.read_bytes("/etc/group")))
+        Ok((
+            self.read_bytes("/etc/passwd"),
+            self.read_bytes("/etc/group"),
+        ))
     }
 
     /// The supplementary groups (getgroups); a fixture host has none.
