@@ -95,7 +95,8 @@ pub fn run(args: Vec<OsString>) -> Result<i32> {
 
     // resolve → check
     let plan = resolve::resolve(&opts, &host).map_err(as_json)?;
-    let findings = check::check(&plan, &host);
+    // Only --check prints what is ok.
+    let findings = check::check_with(&plan, &host, opts.action == Action::Check);
     if opts.action == Action::Check {
         return Ok(report::check::report(&plan, &host, &findings, opts.json));
     }

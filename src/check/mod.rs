@@ -103,6 +103,13 @@ fn memlock_fix(want: u64, strategy: crate::resolve::Strategy, userns: bool) -> S
 }
 
 pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
+    check_with(plan, host, true)
+}
+
+/// `check`, where `ok_texts` false leaves the text of an ok finding empty:
+/// a start only prints warnings and errors, so it does not format the user
+/// and memlock summaries only `--check` shows (start-up cost; bench/).
+pub fn check_with(plan: &Plan, host: &Host, ok_texts: bool) -> Vec<Finding> {
     let mut out = Vec::new();
     // Lazy: a start that switches no user and raises nothing reads neither
     // the capability sets nor /proc (start-up cost; see bench/).
@@ -127,6 +134,8 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
                 format!("the target user is in {} groups; the kernel allows at most 65536 (NGROUPS_MAX)", t.groups.len()),
                 "pass --groups with the groups the command needs, or remove the user from groups in /etc/group".into(),
             ));
+        } else if !ok_texts {
+            out.push(Finding::ok(String::new()));
         } else {
             // One string, no String per group (a user in 10k groups).
             use std::fmt::Write;
@@ -214,26 +223,32 @@ pub fn check(plan: &Plan, host: &Host) -> Vec<Finding> {
     }
 
     if let Some(m) = &plan.memlock {
-        let can = |how: &str| {
-            Finding::ok(format!(
-                "memlock: the command can lock {} ({})",
-                fmt_bytes(m.want),
-                how
-            ))
+        let can = |how: &dyn Fn() -> String| {
+            Finding::ok(if ok_texts {
+                format!(
+                    "memlock: the command can lock {} ({})",
+                    fmt_bytes(m.want),
+                    how()
+                )
+            } else {
+                String::new()
+            })
         };
         match m.via {
-            Via::Already => out.push(can("RLIMIT_MEMLOCK already allows it")),
-            Via::SoftRaise => {
-                out.push(can("raising the soft RLIMIT_MEMLOCK within the hard limit"))
-            }
-            Via::HardRaise => out.push(can(
-                "raising RLIMIT_MEMLOCK with CAP_SYS_RESOURCE: the rlimit path",
-            )),
-            Via::Ambient => out.push(can(&format!(
-                "keeping CAP_IPC_LOCK as an ambient capability; RLIMIT_MEMLOCK stays at {}",
-                fmt_bytes(m.current.hard)
-            ))),
-            Via::Root => out.push(can("the command runs as root with CAP_IPC_LOCK")),
+            Via::Already => out.push(can(&|| "RLIMIT_MEMLOCK already allows it".into())),
+            Via::SoftRaise => out.push(can(&|| {
+                "raising the soft RLIMIT_MEMLOCK within the hard limit".into()
+            })),
+            Via::HardRaise => out.push(can(&|| {
+                "raising RLIMIT_MEMLOCK with CAP_SYS_RESOURCE: the rlimit path".into()
+            })),
+            Via::Ambient => out.push(can(&|| {
+                format!(
+                    "keeping CAP_IPC_LOCK as an ambient capability; RLIMIT_MEMLOCK stays at {}",
+                    fmt_bytes(m.current.hard)
+                )
+            })),
+            Via::Root => out.push(can(&|| "the command runs as root with CAP_IPC_LOCK".into())),
             Via::Impossible => {
                 let why = match m.strategy {
                     crate::resolve::Strategy::Rlimit => {

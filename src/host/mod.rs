@@ -178,18 +178,24 @@ impl Host {
         std::fs::read(self.path(path)).map_err(|e| e.to_string().to_lowercase())
     }
 
-    /// As root on the live host: /etc/passwd and /etc/group (and the
-    /// directories above them) writable by nobody but root (`trusted`).
-    /// A fixture host, or lockdrop started as another user, has nothing to
-    /// protect: the ids it can switch to are its own.
-    pub fn check_account_files(&self) -> crate::error::Result<()> {
-        if self.euid != 0 || self.root != std::path::Path::new("/") {
-            return Ok(());
+    /// /etc/passwd and /etc/group. With `trust` (their names decide ids),
+    /// as root on the live host: read only when they and the directories
+    /// above them are writable by nobody but root (`trusted`), each checked
+    /// and read through one descriptor. A fixture host, or lockdrop started
+    /// as another user, has nothing to protect: the ids it can switch to are
+    /// its own.
+    pub fn account_files(&self, trust: bool) -> crate::error::Result<(FileText, FileText)> {
+        if trust && self.euid == 0 && self.root == std::path::Path::new("/") {
+            let [p, g] = trusted::read_account_files([
+                std::path::Path::new("/etc/passwd"),
+                std::path::Path::new("/etc/group"),
+            ])?;
+            return Ok((p, g));
         }
-        trusted::check_account_files(&[
-            std::path::Path::new("/etc/passwd"),
-            std::path::Path::new("/etc/group"),
-        ])
+        Ok((
+            self.read_bytes("/etc/passwd"),
+            self.read_bytes("/etc/group"),
+        ))
     }
 
     /// The supplementary groups (getgroups); a fixture host has none.
@@ -238,7 +244,25 @@ impl Host {
     }
 
     fn read_user_namespace(&self) -> Option<bool> {
-        let map = self.read_bytes("/proc/self/uid_map").ok()?;
+        use std::io::Read;
+        // Into a stack buffer (read at every start that asks about memlock
+        // or hard limits): the initial namespace's map is one 33-byte line,
+        // so a file that fills the buffer is another namespace's.
+        let mut buf = [0u8; 128];
+        let mut f = std::fs::File::open(self.path("/proc/self/uid_map")).ok()?;
+        let mut n = 0;
+        loop {
+            match f.read(&mut buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return None,
+            }
+            if n == buf.len() {
+                return Some(true);
+            }
+        }
+        let map = &buf[..n];
         // The initial namespace maps everything: one line "0 0 4294967295".
         let mut f = map
             .split(|b| b.is_ascii_whitespace())

@@ -18,6 +18,7 @@
 //! Refusals name the path and the fix and never echo the file's content.
 //! Owns no parsing of the content.
 use crate::error::{Error, Result};
+use crate::model::users::FileText;
 use std::io::Read;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -85,8 +86,42 @@ fn check_dirs(what: &str, dir: &Path, ok_uid: u32, target: &Path) -> Result<()> 
     Ok(())
 }
 
-/// Opens `path` the trusted way and returns the open file and its real
-/// path; `ok_uid` is the uid besides root allowed to own it.
+/// Each directory from `dir` up to `/` (nearest first) with its lstat,
+/// when `dir` is already its real path: absolute, spelled plainly (no `.`,
+/// `..`, `//` or trailing `/`), no symlink on the way. None sends the
+/// caller to realpath(3) and stat, which report any error in their own
+/// words. The walk is over the bytes: Path::parent re-parses the path at
+/// every step, which cost more than the syscalls here.
+fn plain_dirs(dir: &Path) -> Option<Vec<(&Path, std::fs::Metadata)>> {
+    use std::os::unix::ffi::OsStrExt;
+    let b = dir.as_os_str().as_bytes();
+    let plain = b.first() == Some(&b'/')
+        && (b.len() == 1
+            || b[1..]
+                .split(|&c| c == b'/')
+                .all(|c| !c.is_empty() && c != b"." && c != b".."));
+    if !plain {
+        return None;
+    }
+    let mut out = Vec::with_capacity(4);
+    let mut end = b.len();
+    loop {
+        let d = Path::new(std::ffi::OsStr::from_bytes(&b[..end]));
+        let md = std::fs::symlink_metadata(d).ok()?;
+        if md.file_type().is_symlink() {
+            return None;
+        }
+        out.push((d, md));
+        if end == 1 {
+            return Some(out);
+        }
+        // The next one up: up to the last `/`, or `/` itself.
+        end = b[..end].iter().rposition(|&c| c == b'/')?.max(1);
+    }
+}
+
+/// Opens `path` the trusted way and returns the open file, its real path
+/// and its size (from the fstat of the check); `ok_uid` is the uid besides root allowed to own it.
 /// `dirs_done`: the directories above were checked a moment ago (a second
 /// file of the same directory).
 fn open_trusted(
@@ -94,7 +129,7 @@ fn open_trusted(
     path: &Path,
     ok_uid: u32,
     dirs_done: bool,
-) -> Result<(std::fs::File, PathBuf)> {
+) -> Result<(std::fs::File, PathBuf, u64)> {
     let cannot = |e: std::io::Error| {
         let why = match e.raw_os_error() {
             // O_NOFOLLOW on a final symlink.
@@ -111,19 +146,31 @@ fn open_trusted(
     let name = path
         .file_name()
         .ok_or_else(|| cannot(std::io::Error::from_raw_os_error(libc::EISDIR)))?;
-    // The directories as they really are (symlinks above the file resolved:
-    // the checked chain is the one opened).
-    let parent = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(p) => p.to_path_buf(),
-        None => PathBuf::from("."),
-    };
     let real = if dirs_done {
         path.to_path_buf()
     } else {
-        let dir = std::fs::canonicalize(&parent).map_err(cannot)?;
-        let real = dir.join(name);
-        check_dirs(what, &dir, ok_uid, &real)?;
-        real
+        // The directories as they really are (symlinks above the file
+        // resolved: the checked chain is the one opened).
+        let parent = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(p) => p.to_path_buf(),
+            None => PathBuf::from("."),
+        };
+        if let Some(dirs) = plain_dirs(&parent) {
+            // Already the real path (the usual /etc): no realpath(3), and
+            // the lstat of each directory is its stat.
+            let real = path.to_path_buf();
+            for (d, md) in &dirs {
+                if let Some(why) = unsafe_owner_mode(md, ok_uid, true) {
+                    return Err(refuse(what, d, &why, &real));
+                }
+            }
+            real
+        } else {
+            let dir = std::fs::canonicalize(&parent).map_err(cannot)?;
+            let real = dir.join(name);
+            check_dirs(what, &dir, ok_uid, &real)?;
+            real
+        }
     };
     let f = std::fs::OpenOptions::new()
         .read(true)
@@ -141,7 +188,7 @@ fn open_trusted(
     if let Some(why) = unsafe_owner_mode(&md, ok_uid, false) {
         return Err(refuse(what, &real, &why, &real));
     }
-    Ok((f, real))
+    Ok((f, real, md.len()))
 }
 
 /// Reads the config file: trusted (see the module), at most
@@ -153,7 +200,7 @@ pub fn read_config(path: &str) -> Result<String> {
 
 fn read_config_as(path: &str, starting_uid: u32) -> Result<String> {
     let what = "config file";
-    let (f, real) = open_trusted(what, Path::new(path), starting_uid, false)?;
+    let (f, real, _) = open_trusted(what, Path::new(path), starting_uid, false)?;
     let mut buf = Vec::new();
     f.take(MAX_CONFIG_BYTES + 1)
         .read_to_end(&mut buf)
@@ -289,28 +336,45 @@ pub fn redact(msg: &str) -> String {
     out
 }
 
-/// /etc/passwd or /etc/group as read to switch users as root: refused when
-/// anyone but root can change it or a directory above it. An OpenShift-style
-/// group-0-writable passwd with `--user app:root` would let the service
-/// prepend `app:x:0:0:` and start as root next time.
-pub fn check_account_files(paths: &[&Path]) -> Result<()> {
+/// /etc/passwd and /etc/group as read to switch users as root: refused
+/// when anyone but root can change them or a directory above them. An
+/// OpenShift-style group-0-writable passwd with `--user app:root` would let
+/// the service prepend `app:x:0:0:` and start as root next time.
+///
+/// Each file is checked and read through the one descriptor (open
+/// O_NOFOLLOW, fstat, check, read): what is checked is what is read, and
+/// start-up pays one open per file. A file that cannot be opened that way
+/// (missing, a symlink) is read as before and resolve reports its error
+/// when it needs the file.
+pub fn read_account_files<const N: usize>(paths: [&Path; N]) -> Result<[FileText; N]> {
     let what = "user database";
     let mut checked: Option<&Path> = None;
-    for path in paths {
+    let mut out: [FileText; N] = std::array::from_fn(|_| Ok(Vec::new()));
+    for (path, slot) in paths.iter().zip(out.iter_mut()) {
         // Files of one directory (/etc) share the walk up to `/`.
-        let same_dir = checked.is_some() && checked == path.parent();
-        match open_trusted(what, path, 0, same_dir).map(drop) {
+        let dir = path.parent();
+        let same_dir = checked.is_some() && checked == dir;
+        *slot = match open_trusted(what, path, 0, same_dir) {
+            Ok((mut f, _, size)) => {
+                checked = dir;
+                // One read for the whole file, one more to see its end.
+                let mut buf = Vec::with_capacity(size as usize + 1);
+                f.read_to_end(&mut buf)
+                    .map(|_| buf)
+                    .map_err(|e| e.to_string().to_lowercase())
+            }
             // Unreadable: resolve says so when it needs the file.
-            Err(Error::Usage(m)) if m.starts_with("cannot read") => {}
+            Err(Error::Usage(m)) if m.starts_with("cannot read") => {
+                std::fs::read(path).map_err(|e| e.to_string().to_lowercase())
+            }
             Err(Error::Usage(m)) => return Err(Error::Usage(m.replace(
                 "chooses the command's user and capabilities",
                 "chooses the command's uid (e.g. a line `app:x:0:0:...` first); images that need it writable at run time (OpenShift's arbitrary uids) do not start lockdrop as root",
             ))),
             Err(e) => return Err(e),
-            Ok(()) => checked = path.parent(),
-        }
+        };
     }
-    Ok(())
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -339,6 +403,35 @@ mod tests {
         assert!(check_text(&"#".repeat(70_000))
             .unwrap_err()
             .contains("64 KiB"));
+    }
+
+    #[test]
+    fn plain_dirs_only_for_real_paths() {
+        // The cheap walk answers only for a path that is already real;
+        // anything else goes to realpath(3).
+        let tmp = std::fs::canonicalize(std::env::temp_dir()).unwrap();
+        let base = tmp.join(format!("ld-plain-dirs-{}", std::process::id()));
+        let real = base.join("real");
+        std::fs::create_dir_all(&real).unwrap();
+        let link = base.join("link");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let walked: Vec<PathBuf> = plain_dirs(&real)
+            .unwrap()
+            .into_iter()
+            .map(|(d, _)| d.to_path_buf())
+            .collect();
+        let ancestors: Vec<PathBuf> = real.ancestors().map(Path::to_path_buf).collect();
+        assert_eq!(walked, ancestors);
+        assert_eq!(plain_dirs(Path::new("/")).unwrap().len(), 1);
+        assert!(plain_dirs(&link).is_none());
+        assert!(plain_dirs(&real.join("..").join("real")).is_none());
+        assert!(plain_dirs(&real.join(".")).is_none());
+        assert!(plain_dirs(Path::new("etc")).is_none());
+        assert!(plain_dirs(Path::new("//etc")).is_none());
+        assert!(plain_dirs(Path::new("/etc/")).is_none());
+        assert!(plain_dirs(&base.join("missing")).is_none());
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]

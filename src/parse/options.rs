@@ -530,8 +530,14 @@ impl Layer {
 
     /// The value given for the option named `name`.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        let i = index(name)?;
-        self.said.iter().find(|(j, _)| *j == i).map(|(_, v)| v)
+        // Over what this layer said (a few entries, none for most layers at
+        // a start) rather than the whole table first. A name shared by the
+        // choices of one key (`mode`: exec, supervise) means the first of
+        // them, as `index` says (test `get_by_name`).
+        self.said
+            .iter()
+            .find(|(j, _)| named(&OPTIONS[*j], name) && index(name) == Some(*j))
+            .map(|(_, v)| v)
     }
 
     /// The text given for `name` (a `Text` option).
@@ -594,15 +600,30 @@ impl Layer {
 
 /// The index of the option whose long name or YAML key is `name`.
 pub fn index(name: &str) -> Option<usize> {
-    OPTIONS.iter().position(|o| {
-        (!o.long.is_empty() && o.long == name) || (!o.yaml.is_empty() && o.yaml == name)
-    })
+    OPTIONS.iter().position(|o| named(o, name))
+}
+
+/// Whether `name` is the option's long name or YAML key.
+fn named(o: &Opt, name: &str) -> bool {
+    (!o.long.is_empty() && o.long == name) || (!o.yaml.is_empty() && o.yaml == name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::parse::flags::{parse_args, parse_env};
+
+    #[test]
+    fn get_by_name() {
+        // Layer::get answers for the option `index` names, and only for it.
+        for (i, o) in OPTIONS.iter().enumerate() {
+            for name in [o.long, o.yaml].into_iter().filter(|n| !n.is_empty()) {
+                let mut l = Layer::default();
+                l.push(i, Value::Switch(true));
+                assert_eq!(l.get(name).is_some(), index(name) == Some(i), "{name}");
+            }
+        }
+    }
 
     /// The option given once by each input that knows it.
     fn by_flag(f: &Opt) -> Options {

@@ -239,28 +239,25 @@ pub fn resolve(o: &Options, host: &Host) -> Result<Plan> {
             .map(str::trim)
             .all(|x| x.is_empty() || numeric(x))
     });
-    if (o.user.is_some() || o.groups.is_some()) && !(ids_given && groups_given) {
-        host.check_account_files()?;
-    }
+    let trust = !(ids_given && groups_given);
     let target = match (&o.user, &o.groups) {
-        (Some(spec), _) => Some(users::resolve(
-            &users::parse_spec(spec)?,
-            o.groups.as_deref(),
-            &host.read_bytes("/etc/passwd"),
-            &host.read_bytes("/etc/group"),
-        )?),
+        (Some(spec), _) => {
+            let (passwd, group) = host.account_files(trust)?;
+            Some(users::resolve(
+                &users::parse_spec(spec)?,
+                o.groups.as_deref(),
+                &passwd,
+                &group,
+            )?)
+        }
         (None, Some(groups)) => {
             // --groups alone: the current user with other supplementary groups.
             let spec = users::UserSpec {
                 user: users::Who::Id(host.euid),
                 group: Some(users::Who::Id(host.gid)),
             };
-            Some(users::resolve(
-                &spec,
-                Some(groups),
-                &host.read_bytes("/etc/passwd"),
-                &host.read_bytes("/etc/group"),
-            )?)
+            let (passwd, group) = host.account_files(trust)?;
+            Some(users::resolve(&spec, Some(groups), &passwd, &group)?)
         }
         (None, None) => None,
     };
