@@ -1117,21 +1117,7 @@ fn invariant_supervisor_holds_no_capabilities() {
 #[test]
 fn invariant_no_tiocsti_into_root_terminal() {
     require_root();
-    // SAFETY: plain pty calls on descriptors this test owns.
-    let (master, slave_path) = unsafe {
-        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
-        assert!(m >= 0, "posix_openpt failed");
-        assert_eq!(libc::grantpt(m), 0);
-        assert_eq!(libc::unlockpt(m), 0);
-        let mut buf = [0 as libc::c_char; 128];
-        assert_eq!(libc::ptsname_r(m, buf.as_mut_ptr(), buf.len()), 0);
-        (
-            m,
-            std::ffi::CStr::from_ptr(buf.as_ptr())
-                .to_string_lossy()
-                .into_owned(),
-        )
-    };
+    let (master, slave_path) = common::pty_master();
     let slave = std::fs::OpenOptions::new()
         .read(true)
         .write(true)

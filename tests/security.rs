@@ -200,21 +200,13 @@ fn config_symlink_fifo_size_depth_and_no_echo() {
 struct Pty {
     master: i32,
     slave: std::fs::File,
-    path: String,
+    path: PathBuf,
 }
 
 fn pty() -> Pty {
     // SAFETY: plain pty calls on descriptors this test owns.
     unsafe {
-        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
-        assert!(m >= 0, "posix_openpt failed");
-        assert_eq!(libc::grantpt(m), 0);
-        assert_eq!(libc::unlockpt(m), 0);
-        let mut buf = [0 as libc::c_char; 128];
-        assert_eq!(libc::ptsname_r(m, buf.as_mut_ptr(), buf.len()), 0);
-        let path = std::ffi::CStr::from_ptr(buf.as_ptr())
-            .to_string_lossy()
-            .into_owned();
+        let (m, path) = pty_master();
         let slave = std::fs::OpenOptions::new()
             .read(true)
             .write(true)

@@ -883,9 +883,8 @@ fn pdeathsig_forwards_when_the_parent_dies() {
     assert_eq!(count(&log, "sig 15"), 1, "{:?}", log);
 }
 
-/// Runs `args` (lockdrop as PID 1 of a namespace) on a new pseudo-terminal
-/// that is the controlling terminal of unshare's session.
-fn on_pty(args: &[&str]) -> (Run, std::fs::File) {
+/// A new pseudo-terminal pair: (master, slave), default termios.
+fn openpty() -> (i32, i32) {
     let (mut m, mut s) = (0, 0);
     // SAFETY: out-pointers for the two descriptors; no name, default termios.
     let rc = unsafe {
@@ -898,6 +897,13 @@ fn on_pty(args: &[&str]) -> (Run, std::fs::File) {
         )
     };
     assert_eq!(rc, 0, "openpty");
+    (m, s)
+}
+
+/// Runs `args` (lockdrop as PID 1 of a namespace) on a new pseudo-terminal
+/// that is the controlling terminal of unshare's session.
+fn on_pty(args: &[&str]) -> (Run, std::fs::File) {
+    let (m, s) = openpty();
     // No echo: the output is only what the processes write.
     // SAFETY: termios out/in-pointers for an open terminal.
     unsafe {
@@ -1135,18 +1141,7 @@ fn pgid(pid: i32) -> Option<i32> {
 fn bash_on_pty() -> (Run, std::fs::File) {
     let bash = Path::new("/bin/bash");
     assert!(bash.exists(), "bash is missing: apt-get install bash");
-    let (mut m, mut s) = (0, 0);
-    // SAFETY: out-pointers for the two descriptors; no name, default termios.
-    let rc = unsafe {
-        libc::openpty(
-            &mut m,
-            &mut s,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(rc, 0, "openpty");
+    let (m, s) = openpty();
     // SAFETY: fcntl on our own descriptors.
     unsafe {
         libc::fcntl(m, libc::F_SETFD, libc::FD_CLOEXEC);

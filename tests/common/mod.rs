@@ -242,3 +242,22 @@ pub fn show(out: &Output) -> String {
         text(&out.stderr)
     )
 }
+
+/// A new pseudo-terminal: its master (close-on-exec, not anyone's
+/// controlling terminal) and the path of its slave.
+pub fn pty_master() -> (i32, PathBuf) {
+    // SAFETY: plain pty calls on a descriptor this test owns; the name is
+    // read from a buffer ptsname_r NUL-terminates.
+    unsafe {
+        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(m >= 0, "posix_openpt failed");
+        assert_eq!(libc::grantpt(m), 0);
+        assert_eq!(libc::unlockpt(m), 0);
+        let mut buf = [0 as libc::c_char; 128];
+        assert_eq!(libc::ptsname_r(m, buf.as_mut_ptr(), buf.len()), 0);
+        let path = std::ffi::CStr::from_ptr(buf.as_ptr())
+            .to_string_lossy()
+            .into_owned();
+        (m, PathBuf::from(path))
+    }
+}
